@@ -1,0 +1,1 @@
+"""Reference stacks composed only from ml_constructs."""

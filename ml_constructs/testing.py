@@ -128,7 +128,7 @@ def compliance_problems(app_or_assembly: App | cx_api.CloudAssembly) -> list[str
     """
     if isinstance(app_or_assembly, App):
         app = app_or_assembly
-        if not app.node.try_get_context("@aws-cdk/core:failSynthOnValidationErrors") is False:
+        if app.node.try_get_context("@aws-cdk/core:failSynthOnValidationErrors") is not False:
             raise ValueError(
                 "create the App with context=ml_constructs.testing.COMPLIANCE_CONTEXT so cdk-nag "
                 "findings are reported rather than failing the synth"

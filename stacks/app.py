@@ -17,8 +17,13 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
     if app.node.try_get_context("ml:local"):
         # moto has no SSM parameter for the bootstrap version rule to read.
         synthesizer = DefaultStackSynthesizer(generate_bootstrap_version_rule=False)
-    MlStack(app, settings.stack_name, settings=settings, synthesizer=synthesizer,
-            description="ml-constructs reference ML stack: collect, store, process, train, deploy")
+    MlStack(
+        app,
+        settings.stack_name,
+        settings=settings,
+        synthesizer=synthesizer,
+        description="ml-constructs reference ML stack: collect, store, process, train, deploy",
+    )
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

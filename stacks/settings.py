@@ -32,7 +32,9 @@ class Settings:
 
         return cls(
             stack_name=str(get("ml:stack_name", cls.stack_name)),
-            destroy_data_on_delete=_boolean("ml:destroy_data_on_delete", get("ml:destroy_data_on_delete", False)),
+            destroy_data_on_delete=_boolean(
+                "ml:destroy_data_on_delete", get("ml:destroy_data_on_delete", False)
+            ),
         )
 
 

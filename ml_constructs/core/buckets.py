@@ -84,4 +84,3 @@ def access_logs_bucket(
         "would create a loop of log records.",
     )
     return bucket
-

@@ -16,9 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 
-def acknowledge(
-    construct: IConstruct, rule: str, reason: str, *, findings: Iterable[str] = ()
-) -> None:
+def acknowledge(construct: IConstruct, rule: str, reason: str, *, findings: Iterable[str] = ()) -> None:
     """Acknowledge ``rule`` on ``construct`` (and its children) for ``reason``.
 
     ``findings`` narrows a granular rule to the listed findings, e.g.
@@ -40,7 +38,7 @@ def _render(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             return f"<{arg}>"
         if fn == "Fn::GetAtt":
@@ -98,7 +96,5 @@ def acknowledge_object_grants(
         f"{purpose}. Object keys under a prefix are not known in advance, and the action "
         "families are CDK's standard object read/write grants.",
         actions=dict.fromkeys(actions),
-        resources=dict.fromkeys(
-            b.arn_for_objects(f"{p}*") for b, p in reads + writes
-        ),
+        resources=dict.fromkeys(b.arn_for_objects(f"{p}*") for b, p in reads + writes),
     )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ..runtime.record_schema import SchemaError, validate_spec
 
 
-class FieldType(str, Enum):
+class FieldType(StrEnum):
     """The value type of a record field."""
 
     STRING = "string"
@@ -25,7 +25,7 @@ class FieldType(str, Enum):
     TIMESTAMP = "timestamp"  # ISO 8601 text
 
 
-class ExtraFields(str, Enum):
+class ExtraFields(StrEnum):
     """What to do with fields a record has but the schema does not name."""
 
     KEEP = "keep"

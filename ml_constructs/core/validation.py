@@ -54,9 +54,7 @@ def check_range(
         raise invalid(scope, argument, value, allowed)
 
 
-def check_choice(
-    scope: Construct | str, argument: str, value: Any, choices: Iterable[Any]
-) -> None:
+def check_choice(scope: Construct | str, argument: str, value: Any, choices: Iterable[Any]) -> None:
     """Raise unless ``value`` is one of ``choices``. Tokens pass."""
     if is_token(value):
         return
@@ -72,9 +70,7 @@ def check_s3_prefix(scope: Construct | str, argument: str, value: str | None) ->
     if is_token(value):
         return value
     if value.startswith("/") or "*" in value or "//" in value:
-        raise invalid(
-            scope, argument, value, "a key prefix without a leading '/', '//' or '*' (e.g. 'raw/')"
-        )
+        raise invalid(scope, argument, value, "a key prefix without a leading '/', '//' or '*' (e.g. 'raw/')")
     return value if value.endswith("/") else value + "/"
 
 

@@ -142,7 +142,7 @@ def rows(key: str, lines: Iterator[str], schema: Schema) -> Iterator[tuple[int, 
 
 
 def relative(key: str, prefix: str) -> str:
-    return key[len(prefix):] if prefix and key.startswith(prefix) else key
+    return key[len(prefix) :] if prefix and key.startswith(prefix) else key
 
 
 def stem(name: str) -> str:
@@ -189,7 +189,9 @@ def process_object(s3: Any, bucket: str, key: str, settings: Settings) -> Result
     return result
 
 
-def quarantine(s3: Any, bucket: str, key: str, name: str, reason: str, settings: Settings, result: Result) -> Result:
+def quarantine(
+    s3: Any, bucket: str, key: str, name: str, reason: str, settings: Settings, result: Result
+) -> Result:
     """Copy the whole object to quarantine, with its reason beside it."""
     target = f"{settings.quarantine_prefix}{name}"
     s3.copy({"Bucket": bucket, "Key": key}, bucket, target)

@@ -24,7 +24,15 @@ from typing import Any
 TYPES = ("string", "integer", "number", "boolean", "timestamp")
 EXTRA_FIELDS = ("keep", "drop", "reject")
 _FIELD_KEYS = {
-    "name", "type", "required", "minimum", "maximum", "allowed", "max_length", "pattern", "default"
+    "name",
+    "type",
+    "required",
+    "minimum",
+    "maximum",
+    "allowed",
+    "max_length",
+    "pattern",
+    "default",
 }
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
@@ -197,7 +205,9 @@ def validate_spec(spec: Any) -> None:
             raise SchemaError(f"field {name!r}: type {kind!r} is not one of {TYPES}")
         low, high = field.get("minimum"), field.get("maximum")
         for key in ("minimum", "maximum"):
-            if field.get(key) is not None and (kind not in ("integer", "number") or not _is_number(field[key])):
+            if field.get(key) is not None and (
+                kind not in ("integer", "number") or not _is_number(field[key])
+            ):
                 raise SchemaError(f"field {name!r}: {key} applies to numeric fields only")
         if low is not None and high is not None and low > high:
             raise SchemaError(f"field {name!r}: minimum {low} > maximum {high}")

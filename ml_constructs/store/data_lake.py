@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_glue as glue
@@ -17,7 +17,7 @@ from ..core import access_logs_bucket, invalid, secure_bucket, secure_key
 from ..core.naming import catalog_name
 
 
-class Zone(str, Enum):
+class Zone(StrEnum):
     """The zones data moves through, in order."""
 
     RAW = "raw"  # as collected: files, stream records, database changes, video
@@ -91,7 +91,9 @@ class DataLake(Construct):
                 self._buckets[zone] = given[zone]
                 continue
             rules = [
-                s3.LifecycleRule(id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(7))
+                s3.LifecycleRule(
+                    id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(7)
+                )
             ]
             if zone is Zone.RAW and raw_tiering is not None:
                 rules.append(self._tiering_rule(raw_tiering))
@@ -121,16 +123,32 @@ class DataLake(Construct):
     def _tiering_rule(self, tiering: RawTiering) -> s3.LifecycleRule:
         ia, archive, expire = tiering.infrequent_access_after, tiering.archive_after, tiering.expire_after
         if ia is not None and ia.to_days() < 30:
-            raise invalid(self, "raw_tiering.infrequent_access_after", f"{ia.to_days()} days", ">= 30 days (S3 minimum)")
-        steps = [(name, d.to_days()) for name, d in (("infrequent_access_after", ia), ("archive_after", archive), ("expire_after", expire)) if d is not None]
+            raise invalid(
+                self, "raw_tiering.infrequent_access_after", f"{ia.to_days()} days", ">= 30 days (S3 minimum)"
+            )
+        steps = [
+            (name, d.to_days())
+            for name, d in (
+                ("infrequent_access_after", ia),
+                ("archive_after", archive),
+                ("expire_after", expire),
+            )
+            if d is not None
+        ]
         for (first, a), (second, b) in zip(steps, steps[1:], strict=False):
             if b <= a:
                 raise invalid(self, f"raw_tiering.{second}", f"{b} days", f"more than {first} ({a} days)")
         transitions = []
         if ia is not None:
-            transitions.append(s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=ia))
+            transitions.append(
+                s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=ia)
+            )
         if archive is not None:
-            transitions.append(s3.Transition(storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transition_after=archive))
+            transitions.append(
+                s3.Transition(
+                    storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transition_after=archive
+                )
+            )
         return s3.LifecycleRule(
             id="raw-tiering",
             transitions=transitions or None,

@@ -91,32 +91,57 @@ class ObjectTrigger(Construct):
         output_prefix = check_s3_prefix(self, "output_prefix", output_prefix) or ""
         quarantine_prefix = check_s3_prefix(self, "quarantine_prefix", quarantine_prefix) or ""
         check_range(self, "retry_attempts", retry_attempts, minimum=0, maximum=185)
-        check_range(self, "max_event_age", max_event_age.to_seconds(), minimum=60, maximum=86400, unit="seconds")
+        check_range(
+            self, "max_event_age", max_event_age.to_seconds(), minimum=60, maximum=86400, unit="seconds"
+        )
         check_range(self, "memory_size", memory_size, minimum=128, maximum=10240, unit="MB")
         check_range(self, "timeout", timeout.to_seconds(), minimum=1, maximum=900, unit="seconds")
-        check_range(self, "ephemeral_storage_size", ephemeral_storage_size, minimum=512, maximum=10240, unit="MB")
+        check_range(
+            self, "ephemeral_storage_size", ephemeral_storage_size, minimum=512, maximum=10240, unit="MB"
+        )
         for suffix in suffixes:
             if not suffix or "*" in suffix or "/" in suffix:
-                raise invalid(self, "suffixes", suffix, "non-empty key endings without '*' or '/', e.g. '.csv'")
-        targets_given = [name for name, v in (("function", function), ("state_machine", state_machine)) if v is not None]
+                raise invalid(
+                    self, "suffixes", suffix, "non-empty key endings without '*' or '/', e.g. '.csv'"
+                )
+        targets_given = [
+            name for name, v in (("function", function), ("state_machine", state_machine)) if v is not None
+        ]
         if len(targets_given) > 1:
             raise invalid(self, "function/state_machine", targets_given, "at most one target")
         builtin = not targets_given
         if builtin:
             if schema is None:
-                raise invalid(self, "schema", None, "a RecordSchema for the built-in processor (or pass function=)")
+                raise invalid(
+                    self, "schema", None, "a RecordSchema for the built-in processor (or pass function=)"
+                )
             if not quarantine_prefix:
                 raise invalid(self, "quarantine_prefix", quarantine_prefix, "a non-empty prefix")
             problem = schema.problem()
             if problem:
                 raise invalid(self, "schema", schema.names, problem)
             if len(schema.to_json()) > MAX_SCHEMA_JSON_BYTES:
-                raise invalid(self, "schema", f"{len(schema.to_json())} bytes of JSON", f"<= {MAX_SCHEMA_JSON_BYTES} bytes (Lambda environment limit)")
+                raise invalid(
+                    self,
+                    "schema",
+                    f"{len(schema.to_json())} bytes of JSON",
+                    f"<= {MAX_SCHEMA_JSON_BYTES} bytes (Lambda environment limit)",
+                )
             if key is None:
                 raise invalid(self, "encryption_key", None, "a KMS key, or a lake that has one")
-            self._check_no_loop(source, prefix, suffixes, [(source, quarantine_prefix, "quarantine_prefix"), (output, output_prefix, "output_prefix")])
+            self._check_no_loop(
+                source,
+                prefix,
+                suffixes,
+                [(source, quarantine_prefix, "quarantine_prefix"), (output, output_prefix, "output_prefix")],
+            )
         elif schema is not None:
-            raise invalid(self, "schema", schema.names, "no schema with function= or state_machine= (the built-in processor alone uses it)")
+            raise invalid(
+                self,
+                "schema",
+                schema.names,
+                "no schema with function= or state_machine= (the built-in processor alone uses it)",
+            )
 
         self.bucket = source
         self.output_bucket = output
@@ -161,7 +186,9 @@ class ObjectTrigger(Construct):
             fn = parts.function
             fn_cfn = fn.node.default_child
             assert isinstance(fn_cfn, lambda_.CfnFunction)
-            fn_cfn.ephemeral_storage = lambda_.CfnFunction.EphemeralStorageProperty(size=ephemeral_storage_size)
+            fn_cfn.ephemeral_storage = lambda_.CfnFunction.EphemeralStorageProperty(
+                size=ephemeral_storage_size
+            )
             self.function, self.role, self.log_group = fn, parts.role, parts.log_group
             source.grant_read(parts.role, f"{prefix}*")
             source.grant_put(parts.role, f"{quarantine_prefix}*")
@@ -181,7 +208,10 @@ class ObjectTrigger(Construct):
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
                 detail_type=["Object Created"],
-                detail={"bucket": {"name": [source.bucket_name]}, **({"object": {"key": pattern_keys}} if pattern_keys else {})},
+                detail={
+                    "bucket": {"name": [source.bucket_name]},
+                    **({"object": {"key": pattern_keys}} if pattern_keys else {}),
+                },
             ),
         )
         if state_machine is not None:
@@ -219,7 +249,9 @@ class ObjectTrigger(Construct):
         self.alarms.append(self.dead_letter_alarm)
         self.error_alarm: cloudwatch.Alarm | None = None
         if isinstance(self.function, lambda_.Function):
-            self.error_alarm = self.function.metric_errors(period=Duration.minutes(5), statistic="Sum").create_alarm(
+            self.error_alarm = self.function.metric_errors(
+                period=Duration.minutes(5), statistic="Sum"
+            ).create_alarm(
                 self,
                 "ErrorAlarm",
                 alarm_description=f"The processor of {self.node.path} failed",
@@ -253,7 +285,8 @@ class ObjectTrigger(Construct):
                     self,
                     argument,
                     write_prefix,
-                    f"a prefix outside the trigger prefix {prefix!r} in the same bucket (else the processor re-triggers itself)",
+                    f"a prefix outside the trigger prefix {prefix!r} in the same bucket "
+                    "(else the processor re-triggers itself)",
                 )
 
     def _acknowledge_grants(self, role, source, output) -> None:

@@ -1,0 +1,40 @@
+"""Shared fixtures: synthesize once per test session, validator off (one test turns it on)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("CDK_VALIDATION", "false")  # aws-cdk-lib's built-in validator: 3-9 s a synth
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from aws_cdk import App, Stack  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+from aws_cdk.cx_api import CloudAssembly  # noqa: E402
+
+from ml_constructs.testing import COMPLIANCE_CONTEXT, templates  # noqa: E402
+from stacks.app import build_app  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def reference_assembly() -> CloudAssembly:
+    """The reference app, synthesized once, with cdk-nag findings reported (not raised)."""
+    return build_app(App(context=COMPLIANCE_CONTEXT)).synth()
+
+
+@pytest.fixture(scope="session")
+def reference_templates(reference_assembly: CloudAssembly) -> dict[str, dict[str, Any]]:
+    return templates(reference_assembly)
+
+
+def synth_stack(build: Callable[[Stack], Any]) -> tuple[Template, Any]:
+    """Build one construct (or several) in a fresh stack; return its Template and what
+    ``build`` returned. Use inside module-scoped fixtures so each scenario synthesizes once."""
+    app = App(context=COMPLIANCE_CONTEXT)
+    stack = Stack(app, "Test")
+    built = build(stack)
+    return Template.from_stack(stack), built

@@ -1,0 +1,571 @@
+"""Feature engineering for the sales model: orders + click stream -> features and XGBoost CSVs.
+
+One plain PySpark script (no ``awsglue`` import), so the same file runs as a Glue 5 job, as an
+EMR Serverless 7 job run and in a local SparkSession. Python 3.9 compatible (EMR Serverless 7).
+
+Arguments come as ``--name value`` pairs (``--name=value`` works too). Glue's own arguments
+(``--JOB_NAME``, ``--job-bookmark-option``, ``--TempDir``, ...) and anything else unknown are
+ignored, so the script takes Glue job arguments and spark-submit entry-point arguments alike.
+
+Inputs (each optional, at least one order source; an empty path turns a source off, a path with
+no files yet is an empty source):
+
+``--sales_path``   sales rows, JSON lines by default (ObjectTrigger's clean rows, processed zone
+                   ``sales/``); fields order_id, customer_id, street_number, street_name,
+                   zip_code, amount, quantity, channel, ordered_at.
+``--orders_path``  the same rows replicated by DMS, Parquet by default (raw zone
+                   ``dms/<schema>/<table>/``). CDC files carry DMS's ``Op`` column (I/U/D).
+``--events_path``  stream records, JSON lines by default (raw zone ``stream/``), keyed by
+                   ``--events_key`` (customer_id) with an optional ``--events_type_field``.
+``--sales_format`` / ``--orders_format`` / ``--events_format``: json, parquet or csv (header row).
+
+Every version of an order (by order_id) competes: DMS CDC beats DMS full load beats the sales
+files; within a source the later file name wins (DMS names files by time), then the later row.
+The winner is validated; the losers, deleted orders (``Op=D``) and invalid rows go to the
+rejected output with their reason: every input row ends up as a feature row or a rejected row.
+
+Outputs (``--output_path`` fills any one left out: ``features/``, ``rejected/``,
+``xgboost/train/``, ``xgboost/validation/``, ``xgboost/score/`` under it):
+
+``--features_path``    Parquet, one row per clean order, partitioned by order_year/order_month:
+                       ids, the full-address feature, typed numeric and categorical features,
+                       the label.
+``--rejected_path``    JSON lines partitioned by ``source``: source, reason, record, file.
+``--train_path`` / ``--validation_path``  CSV in the layout of SageMaker's built-in XGBoost:
+                       label first, then :data:`FEATURE_COLUMNS`, no header.
+``--score_path``       CSV of orders whose label is not known yet: order_id, then the features
+                       (batch transform with ``InputFilter="$[1:]"``, ``JoinSource="Input"``).
+
+Label ``repeat_order``: 1 when the same customer orders again within ``--repeat_window_days``
+(default 30) of this order, 0 when they do not, unknown (NULL; the order goes to the score set)
+when that window reaches past the newest order in the data.
+
+Split: an order goes to validation when ``xxhash64(order_id, seed)`` falls in the first
+``--validation_ratio`` (default 0.2) of the hash range: stable per order, independent of
+partitioning and file order; ``--seed`` (default 42) changes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.errors import AnalysisException
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+LOG = logging.getLogger("ml_constructs.features")
+
+ORDER_FIELDS = (
+    "order_id",
+    "customer_id",
+    "street_number",
+    "street_name",
+    "zip_code",
+    "amount",
+    "quantity",
+    "channel",
+    "ordered_at",
+)
+REQUIRED_FIELDS = tuple(f for f in ORDER_FIELDS if f != "channel")
+CHANNELS = ("web", "store", "phone")
+DEFAULT_CHANNEL = "web"
+MAX_AMOUNT = 1_000_000.0
+MAX_QUANTITY = 10_000
+ZIP_PATTERN = "^[0-9A-Za-z -]{3,10}$"
+FORMATS = ("json", "parquet", "csv")
+CORRUPT = "_corrupt_record"
+
+LABEL = "repeat_order"
+# The XGBoost CSV columns after the label, in this order.
+FEATURE_COLUMNS = (
+    "amount",
+    "quantity",
+    "unit_price",
+    "channel_web",
+    "channel_store",
+    "channel_phone",
+    "order_hour",
+    "order_dow",
+    "customer_prior_orders",
+    "customer_prior_amount_avg",
+    "days_since_prior_order",
+    "address_customers",
+    "zip_orders",
+    "customer_events",
+    "customer_event_types",
+)
+# The Parquet feature table, in this order (partition columns last).
+FEATURE_TABLE_COLUMNS = (
+    "order_id",
+    "customer_id",
+    "full_address",
+    "street_number",
+    "street_name",
+    "zip_code",
+    "channel",
+    "ordered_at",
+    *FEATURE_COLUMNS,
+    LABEL,
+    "order_year",
+    "order_month",
+)
+SPLIT_BUCKETS = 1_000_000
+# Sources of order versions, from least to most authoritative.
+PRIORITY_SALES, PRIORITY_DMS_LOAD, PRIORITY_DMS_CDC = 0, 1, 2
+
+OUTPUT_DEFAULTS = {
+    "features_path": "features/",
+    "rejected_path": "rejected/",
+    "train_path": "xgboost/train/",
+    "validation_path": "xgboost/validation/",
+    "score_path": "xgboost/score/",
+}
+
+
+class ArgumentError(ValueError):
+    """A job argument is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """The job arguments, typed and validated (see the module docstring)."""
+
+    sales_path: str = ""
+    sales_format: str = "json"
+    orders_path: str = ""
+    orders_format: str = "parquet"
+    events_path: str = ""
+    events_format: str = "json"
+    events_key: str = "customer_id"
+    events_type_field: str = "event_type"
+    output_path: str = ""
+    features_path: str = ""
+    rejected_path: str = ""
+    train_path: str = ""
+    validation_path: str = ""
+    score_path: str = ""
+    validation_ratio: float = 0.2
+    seed: int = 42
+    repeat_window_days: int = 30
+
+
+def parse_args(argv: list[str]) -> Options:
+    """Options from ``--name value`` / ``--name=value`` tokens; unknown names are ignored."""
+    given: dict[str, str] = {}
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        index += 1
+        if not token.startswith("--"):
+            continue  # a positional argument: not ours
+        name, has_value, value = token[2:].partition("=")
+        if not has_value:
+            if index < len(argv) and not argv[index].startswith("--"):
+                value = argv[index]
+                index += 1
+            else:
+                value = "true"
+        given[name.replace("-", "_")] = value.strip()
+
+    values: dict[str, Any] = {}
+    for option in fields(Options):
+        if option.name not in given:
+            continue
+        raw = given[option.name]
+        if option.type in ("int", int):
+            values[option.name] = _number(option.name, raw, int)
+        elif option.type in ("float", float):
+            values[option.name] = _number(option.name, raw, float)
+        else:
+            values[option.name] = raw
+    options = Options(**values)
+
+    for name in ("sales_format", "orders_format", "events_format"):
+        value = getattr(options, name).lower()
+        if value not in FORMATS:
+            raise ArgumentError(f"--{name}={value!r}: allowed: {', '.join(FORMATS)}")
+        options = replace(options, **{name: value})
+    if not 0.0 < options.validation_ratio < 1.0:
+        raise ArgumentError(f"--validation_ratio={options.validation_ratio}: allowed: between 0 and 1")
+    if not 1 <= options.repeat_window_days <= 3650:
+        raise ArgumentError(f"--repeat_window_days={options.repeat_window_days}: allowed: 1..3650")
+    if not options.sales_path and not options.orders_path:
+        raise ArgumentError("--sales_path or --orders_path: at least one order source is required")
+    if options.events_path and (not options.events_key or options.events_key == options.events_type_field):
+        raise ArgumentError(
+            f"--events_key={options.events_key!r}: allowed: a field name other than --events_type_field"
+        )
+    outputs = {}
+    for name, suffix in OUTPUT_DEFAULTS.items():
+        value = getattr(options, name)
+        if not value:
+            if not options.output_path:
+                raise ArgumentError(f"--{name}: required (or --output_path, a root for every output)")
+            value = options.output_path.rstrip("/") + "/" + suffix
+        outputs[name] = value
+    if len(set(outputs.values())) != len(outputs):
+        raise ArgumentError(f"output paths: allowed: five different paths, got {sorted(outputs.values())}")
+    return replace(options, **outputs)
+
+
+def _number(name: str, raw: str, kind: type) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ArgumentError(f"--{name}={raw!r}: allowed: a number ({kind.__name__})") from None
+
+
+# -- reading ----------------------------------------------------------------------------------
+def _missing_input(error: AnalysisException) -> bool:
+    text = str(error)
+    return any(
+        marker in text
+        for marker in ("PATH_NOT_FOUND", "Path does not exist", "UNABLE_TO_INFER_SCHEMA", "Unable to infer")
+    )
+
+
+def _read(spark: SparkSession, path: str, fmt: str, wanted: tuple[str, ...]) -> DataFrame | None:
+    """Read ``path`` as ``fmt``: the ``wanted`` columns as strings, the raw record as JSON text,
+    the file name and a row number within the read. ``None`` when there is nothing there yet."""
+    reader = spark.read.option("recursiveFileLookup", "true")
+    try:
+        if fmt == "json":
+            schema = T.StructType(
+                [T.StructField(name, T.StringType()) for name in wanted]
+                + [T.StructField(CORRUPT, T.StringType())]
+            )
+            frame = (
+                reader.schema(schema)
+                .option("mode", "PERMISSIVE")
+                .option("columnNameOfCorruptRecord", CORRUPT)
+                .json(path)
+            )
+        elif fmt == "csv":
+            frame = reader.option("header", "true").csv(path)
+        else:
+            frame = reader.parquet(path)
+    except AnalysisException as error:
+        if _missing_input(error):
+            LOG.warning("no input at %s yet: read as empty", path)
+            return None
+        raise
+    present = set(frame.columns)
+    originals = [F.col(f"`{c}`") for c in frame.columns if c != CORRUPT]
+    raw = F.to_json(F.struct(*originals)) if originals else F.lit(None).cast("string")
+    if CORRUPT in present:
+        raw = F.coalesce(F.col(CORRUPT), raw)
+    corrupt = F.col(CORRUPT) if CORRUPT in present else F.lit(None).cast("string")
+    columns = [
+        (F.col(f"`{name}`").cast("string") if name in present else F.lit(None).cast("string")).alias(name)
+        for name in wanted
+    ]
+    return frame.select(
+        *columns,
+        corrupt.alias("_corrupt"),
+        raw.alias("_raw"),
+        F.col("_metadata.file_path").alias("_file"),
+        F.monotonically_increasing_id().alias("_row"),
+    )
+
+
+def _empty(spark: SparkSession, wanted: tuple[str, ...]) -> DataFrame:
+    names = [*wanted, "_corrupt", "_raw", "_file"]
+    schema = T.StructType(
+        [T.StructField(n, T.StringType()) for n in names] + [T.StructField("_row", T.LongType())]
+    )
+    return spark.createDataFrame([], schema)
+
+
+def _text(column: str) -> Column:
+    """Trimmed text with inner whitespace collapsed; NULL when empty."""
+    cleaned = F.regexp_replace(F.trim(F.col(column)), r"\s+", " ")
+    return F.when(cleaned != "", cleaned)
+
+
+def _try_cast(column: str, kind: str) -> Column:
+    # try_cast behaves the same with and without ANSI mode (Spark 3.5 off, Spark 4 on).
+    return F.expr(f"try_cast(`{column}` AS {kind})")
+
+
+# -- orders -----------------------------------------------------------------------------------
+def _order_versions(spark: SparkSession, options: Options) -> DataFrame:
+    wanted = (*ORDER_FIELDS, "Op")
+    parts = []
+    for path, fmt, source in (
+        (options.sales_path, options.sales_format, "sales"),
+        (options.orders_path, options.orders_format, "orders"),
+    ):
+        if not path:
+            continue
+        frame = _read(spark, path, fmt, wanted)
+        if frame is None:
+            continue
+        file_name = F.regexp_extract(F.col("_file"), r"([^/]+)$", 1)
+        if source == "sales":
+            priority = F.lit(PRIORITY_SALES)
+        else:
+            priority = F.when(file_name.startswith("LOAD"), PRIORITY_DMS_LOAD).otherwise(PRIORITY_DMS_CDC)
+        parts.append(
+            frame.withColumn("_source", F.lit(source))
+            .withColumn("_priority", priority)
+            .withColumn("_file_name", file_name)
+        )
+    if not parts:
+        empty = _empty(spark, wanted)
+        parts.append(
+            empty.withColumn("_source", F.lit("sales"))
+            .withColumn("_priority", F.lit(PRIORITY_SALES))
+            .withColumn("_file_name", F.lit(""))
+        )
+    versions = parts[0]
+    for part in parts[1:]:
+        versions = versions.unionByName(part)
+    return versions
+
+
+def _checked_orders(versions: DataFrame) -> DataFrame:
+    """Every order version with typed columns and ``reason`` (NULL for the clean winners)."""
+    frame = versions
+    for name in ORDER_FIELDS:
+        frame = frame.withColumn(name, _text(name))
+    frame = (
+        frame.withColumn("channel", F.lower(F.coalesce(F.col("channel"), F.lit(DEFAULT_CHANNEL))))
+        .withColumn("_op", F.upper(F.trim(F.col("Op"))))
+        .withColumn("_amount", _try_cast("amount", "double"))
+        .withColumn("_quantity", _try_cast("quantity", "double"))
+        .withColumn("_ordered_at", _try_cast("ordered_at", "timestamp"))
+    )
+    latest_first = Window.partitionBy("order_id").orderBy(
+        F.col("_priority").desc(), F.col("_file_name").desc(), F.col("_row").desc()
+    )
+    frame = frame.withColumn("_version", F.row_number().over(latest_first))
+
+    amount, quantity = F.col("_amount"), F.col("_quantity")
+    problems = [F.when(F.col(name).isNull(), F.lit(f"missing {name}")) for name in REQUIRED_FIELDS[1:]]
+    problems += [
+        F.when(F.col("amount").isNotNull() & amount.isNull(), F.lit("amount is not a number")),
+        F.when(
+            amount.isNotNull() & (F.isnan(amount) | (amount < 0) | (amount > MAX_AMOUNT)),
+            F.lit(f"amount out of range 0..{MAX_AMOUNT:.0f}"),
+        ),
+        F.when(
+            F.col("quantity").isNotNull() & (quantity.isNull() | F.isnan(quantity) | ((quantity % 1) != 0)),
+            F.lit("quantity is not an integer"),
+        ),
+        F.when(
+            quantity.isNotNull() & ~F.isnan(quantity) & ((quantity < 1) | (quantity > MAX_QUANTITY)),
+            F.lit(f"quantity out of range 1..{MAX_QUANTITY}"),
+        ),
+        F.when(
+            F.col("ordered_at").isNotNull() & F.col("_ordered_at").isNull(),
+            F.lit("ordered_at is not a timestamp"),
+        ),
+        F.when(
+            F.col("zip_code").isNotNull() & ~F.col("zip_code").rlike(ZIP_PATTERN),
+            F.lit("zip_code does not match [0-9A-Za-z -]{3,10}"),
+        ),
+        F.when(~F.col("channel").isin(*CHANNELS), F.lit("channel is not one of " + ", ".join(CHANNELS))),
+    ]
+    invalid = F.concat_ws("; ", *problems)
+    reason = (
+        F.when(F.col("_corrupt").isNotNull(), F.lit("malformed record"))
+        .when(F.col("order_id").isNull(), F.lit("missing order_id"))
+        .when(F.col("_version") > 1, F.lit("superseded by a later version of the same order_id"))
+        .when(F.col("_op") == "D", F.lit("deleted at source (DMS Op=D)"))
+        .when(invalid != "", invalid)
+    )
+    return frame.withColumn("reason", reason)
+
+
+def _address(*parts: str) -> Column:
+    """The talk's feature: street number, street name and zip code as one address string."""
+    return F.concat_ws(" ", *[F.col(p) for p in parts])
+
+
+def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> DataFrame:
+    frame = clean.select(
+        "order_id",
+        "customer_id",
+        "street_number",
+        "street_name",
+        "zip_code",
+        "channel",
+        F.col("_ordered_at").alias("ordered_at"),
+        F.col("_amount").alias("amount"),
+        F.col("_quantity").cast("int").alias("quantity"),
+    ).withColumn("full_address", _address("street_number", "street_name", "zip_code"))
+
+    history = Window.partitionBy("customer_id").orderBy("ordered_at", "order_id")
+    before = history.rowsBetween(Window.unboundedPreceding, -1)
+    seconds = F.expr("unix_seconds(ordered_at)")
+    previous = F.lag("ordered_at").over(history)
+    following = F.lead("ordered_at").over(history)
+    window_seconds = options.repeat_window_days * 86400
+    next_gap = F.expr("unix_seconds(_next_ordered_at)") - seconds
+    window_fits = seconds + window_seconds <= F.lit(newest_seconds)  # the window is fully observed
+    frame = (
+        frame.withColumn("customer_prior_orders", F.row_number().over(history) - 1)
+        .withColumn(
+            "customer_prior_amount_avg", F.round(F.coalesce(F.avg("amount").over(before), F.lit(0.0)), 4)
+        )
+        .withColumn("_previous_ordered_at", previous)
+        .withColumn("_next_ordered_at", following)
+        .withColumn(
+            "days_since_prior_order",
+            F.coalesce(
+                F.round((seconds - F.expr("unix_seconds(_previous_ordered_at)")) / 86400.0, 3),
+                F.lit(-1.0),
+            ),
+        )
+        .withColumn(
+            LABEL,
+            F.when(F.col("_next_ordered_at").isNotNull() & (next_gap <= window_seconds), 1)
+            .when(F.col("_next_ordered_at").isNotNull() | window_fits, 0)
+            .cast("int"),
+        )
+    )
+    addresses = frame.groupBy(F.lower("full_address").alias("_address_key")).agg(
+        F.count_distinct("customer_id").alias("address_customers")
+    )
+    zips = frame.groupBy(F.upper("zip_code").alias("_zip_key")).agg(F.count("*").alias("zip_orders"))
+    frame = (
+        frame.withColumn("_address_key", F.lower("full_address"))
+        .withColumn("_zip_key", F.upper("zip_code"))
+        .join(addresses, "_address_key", "left")
+        .join(zips, "_zip_key", "left")
+    )
+    for channel in CHANNELS:
+        frame = frame.withColumn(f"channel_{channel}", (F.col("channel") == channel).cast("int"))
+    return (
+        frame.withColumn("unit_price", F.round(F.col("amount") / F.col("quantity"), 4))
+        .withColumn("order_hour", F.hour("ordered_at"))
+        .withColumn("order_dow", F.dayofweek("ordered_at"))
+        .withColumn("order_year", F.year("ordered_at"))
+        .withColumn("order_month", F.month("ordered_at"))
+    )
+
+
+# -- events -----------------------------------------------------------------------------------
+def _events(spark: SparkSession, options: Options) -> tuple[DataFrame | None, DataFrame | None]:
+    """Per-customer event aggregates and rejected events (``None`` when there are no events)."""
+    if not options.events_path:
+        return None, None
+    key, kind = options.events_key, options.events_type_field
+    frame = _read(spark, options.events_path, options.events_format, (key, kind))
+    if frame is None:
+        return None, None
+    frame = frame.withColumn("_key", _text(key)).withColumn("_kind", _text(kind))
+    reason = F.when(F.col("_corrupt").isNotNull(), F.lit("malformed record")).when(
+        F.col("_key").isNull(), F.lit(f"missing {key}")
+    )
+    frame = frame.withColumn("reason", reason)
+    rejected = frame.where(F.col("reason").isNotNull()).select(
+        F.lit("events").alias("source"), "reason", F.col("_raw").alias("record"), F.col("_file").alias("file")
+    )
+    aggregates = (
+        frame.where(F.col("reason").isNull())
+        .groupBy(F.col("_key").alias("customer_id"))
+        .agg(F.count("*").alias("customer_events"), F.count_distinct("_kind").alias("customer_event_types"))
+    )
+    return aggregates, rejected
+
+
+# -- the job ----------------------------------------------------------------------------------
+def run(spark: SparkSession, options: Options) -> dict[str, Any]:
+    """Build features, splits and rejected rows; return a summary of what was written."""
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    checked = _checked_orders(_order_versions(spark, options)).persist(StorageLevel.MEMORY_AND_DISK)
+    clean = checked.where(F.col("reason").isNull())
+    newest = clean.agg(
+        F.max(F.expr("unix_seconds(_ordered_at)")).alias("seconds"),
+        F.date_format(F.max("_ordered_at"), "yyyy-MM-dd'T'HH:mm:ss'Z'").alias("text"),
+    ).first()
+    features = _order_features(clean, options, newest["seconds"] or 0)
+
+    event_aggregates, rejected_events = _events(spark, options)
+    if event_aggregates is not None:
+        features = features.join(event_aggregates, "customer_id", "left")
+    else:
+        features = features.withColumn("customer_events", F.lit(None).cast("long")).withColumn(
+            "customer_event_types", F.lit(None).cast("long")
+        )
+    features = (
+        features.withColumn("customer_events", F.coalesce(F.col("customer_events"), F.lit(0)).cast("long"))
+        .withColumn("customer_event_types", F.coalesce(F.col("customer_event_types"), F.lit(0)).cast("long"))
+        .select(*FEATURE_TABLE_COLUMNS)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+
+    rejected = checked.where(F.col("reason").isNotNull()).select(
+        F.col("_source").alias("source"),
+        "reason",
+        F.col("_raw").alias("record"),
+        F.col("_file").alias("file"),
+    )
+    if rejected_events is not None:
+        rejected = rejected.unionByName(rejected_events)
+    rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
+
+    features.write.mode("overwrite").partitionBy("order_year", "order_month").parquet(options.features_path)
+    rejected.write.mode("overwrite").partitionBy("source").json(options.rejected_path)
+
+    bucket = F.pmod(F.xxhash64(F.col("order_id"), F.lit(options.seed)), F.lit(SPLIT_BUCKETS))
+    in_validation = bucket < F.lit(int(round(options.validation_ratio * SPLIT_BUCKETS)))
+    labeled = features.where(F.col(LABEL).isNotNull())
+    csv_columns = [F.col(LABEL), *[F.col(c) for c in FEATURE_COLUMNS]]
+    train = labeled.where(~in_validation).select(*csv_columns)
+    validation = labeled.where(in_validation).select(*csv_columns)
+    score = features.where(F.col(LABEL).isNull()).select("order_id", *FEATURE_COLUMNS)
+    for frame, path in (
+        (train, options.train_path),
+        (validation, options.validation_path),
+        (score, options.score_path),
+    ):
+        frame.write.mode("overwrite").option("header", "false").csv(path)
+
+    reasons = {
+        f"{row['source']}: {row['reason']}": row["count"]
+        for row in rejected.groupBy("source", "reason").count().collect()
+    }
+    labeled_flag = F.col(LABEL).isNotNull()
+    counts = features.agg(
+        F.count("*").alias("features"),
+        F.sum((labeled_flag & ~in_validation).cast("long")).alias("train"),
+        F.sum((labeled_flag & in_validation).cast("long")).alias("validation"),
+        F.sum((~labeled_flag).cast("long")).alias("score"),
+    ).first()
+    summary = {
+        **{name: int(counts[name] or 0) for name in ("features", "train", "validation", "score")},
+        "rejected": sum(reasons.values()),
+        "rejected_by_reason": dict(sorted(reasons.items())),
+        "newest_order": newest["text"],
+        "outputs": {name: getattr(options, name) for name in OUTPUT_DEFAULTS},
+    }
+    for frame in (rejected, features, checked):
+        frame.unpersist()
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        options = parse_args(sys.argv[1:] if argv is None else argv)
+    except ArgumentError as error:
+        print(f"features: invalid job argument {error}", file=sys.stderr)
+        return 2
+    spark = SparkSession.builder.appName("ml-constructs-features").getOrCreate()
+    summary = run(spark, options)
+    print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    if code:  # Glue reports a plain sys.exit(0) as an error: exit only on failure
+        sys.exit(code)

@@ -12,7 +12,7 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_CLI_NOTICES := false
 
-.PHONY: install test synth lint deploy-local destroy-local clean
+.PHONY: install test snapshot-update synth lint clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -29,6 +29,10 @@ $(NODE_STAMP): package.json package-lock.json
 ## make test: the whole suite (unit, snapshot, compliance, runtime, local deploy)
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make snapshot-update: rewrite the reference snapshots after an intended change (review the diff)
+snapshot-update: install
+	$(PY) -m pytest tests/app $(PYTEST_ARGS) --snapshot-update
 
 ## make synth: cdk synth of the reference app with the pinned CDK CLI (templates in cdk.out/)
 synth: install

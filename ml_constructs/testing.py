@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Stack, Validations, cx_api
+from aws_cdk import App, Validations, cx_api
 
 # Synth keeps going on cdk-nag findings so they can be read from the validation report.
 COMPLIANCE_CONTEXT: dict[str, Any] = {"@aws-cdk/core:failSynthOnValidationErrors": False}
@@ -152,6 +152,17 @@ def _ensure_nag(app: App) -> None:
         app._ml_constructs_nag = True  # type: ignore[attr-defined]
 
 
+def acknowledgments(app: App) -> list[tuple[str, str, str]]:
+    """Every acknowledged rule in ``app`` as ``(construct path, rule id, reason)``, for audits."""
+    found = []
+    for construct in app.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                for rule, reason in dict(entry.data).items():
+                    found.append((construct.node.path, rule.removeprefix("Annotation::"), reason))
+    return found
+
+
 def disable_builtin_validation() -> None:
     """Turn off aws-cdk-lib's built-in CloudFormation validator for this process (tests)."""
     os.environ.setdefault("CDK_VALIDATION", "false")
@@ -159,6 +170,7 @@ def disable_builtin_validation() -> None:
 
 __all__ = [
     "COMPLIANCE_CONTEXT",
+    "acknowledgments",
     "compliance_problems",
     "custom_resources",
     "disable_builtin_validation",
@@ -168,5 +180,4 @@ __all__ = [
     "stack_template",
     "synth",
     "templates",
-    "Stack",
 ]

@@ -21,9 +21,15 @@ from stacks.app import build_app  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def reference_assembly() -> CloudAssembly:
-    """The reference app, synthesized once, with cdk-nag findings reported (not raised)."""
-    return build_app(App(context=COMPLIANCE_CONTEXT)).synth()
+def reference_app() -> App:
+    """The reference app, built once, with cdk-nag findings reported (not raised)."""
+    return build_app(App(context=COMPLIANCE_CONTEXT))
+
+
+@pytest.fixture(scope="session")
+def reference_assembly(reference_app: App) -> CloudAssembly:
+    """The reference app's cloud assembly (``App.synth`` caches it)."""
+    return reference_app.synth()
 
 
 @pytest.fixture(scope="session")

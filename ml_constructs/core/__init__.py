@@ -6,6 +6,7 @@ from .functions import PYTHON_RUNTIME, PythonFunctionParts, python_function, run
 from .logs import DEFAULT_LOG_RETENTION, secure_log_group
 from .nag import acknowledge
 from .schema import ExtraFields, Field, FieldType, RecordSchema
+from .state_machines import secure_state_machine
 from .validation import check_choice, check_not_both, check_range, check_s3_prefix, invalid
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "secure_bucket",
     "secure_key",
     "secure_log_group",
+    "secure_state_machine",
 ]

@@ -1,0 +1,360 @@
+"""MlWorkflow: ETL -> tune (or train) -> model -> endpoint and/or batch transform -> notify."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
+from ..core.state_machines import secure_state_machine
+from ..ml.batch_transform import BatchTransform
+from ..ml.hyperparameter_tuning import HyperparameterTuning
+from ..ml.model_endpoint import ModelEndpoint
+from ..ml.model_registry import ModelPackageGroup
+from ..ml.training_job import TrainingJob
+from ..store.data_lake import DataLake, Zone
+
+# Errors worth retrying: throttling and transient service faults of the task integrations.
+RETRYABLE_ERRORS = (
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "ServiceUnavailable",
+    "SageMaker.AmazonSageMakerException",
+    "Glue.ConcurrentRunsExceededException",
+    "Glue.ThrottlingException",
+    "States.Timeout",
+)
+
+
+class EtlStep(Protocol):
+    """What the workflow needs of an ETL construct (``GlueEtlJob``, ``SparkServerlessJob``)."""
+
+    def start_task(self, scope: Construct, id: str) -> sfn.IChainable: ...
+
+
+@dataclass(frozen=True)
+class NewDataTrigger:
+    """Start the workflow when objects land under ``prefix`` of ``zone`` (default processed)."""
+
+    prefix: str
+    zone: Zone = Zone.PROCESSED
+
+
+class MlWorkflow(Construct):
+    """A Step Functions state machine that runs the ML lifecycle from data to predictions.
+
+    ``Input`` (execution input over defaults) -> optional guard (skip when another execution is
+    running) -> ``etl`` -> ``tuning`` (then the best job's artifacts) or ``training`` ->
+    optional model registration -> ``endpoint`` deployment (new model + endpoint config, create
+    or update the endpoint in place) and/or ``batch`` transform -> SNS success notice. Every
+    task retries throttling and transient faults with exponential backoff; any failure is
+    caught, notified with its cause, and ends the execution in a Fail state. Logs (ALL, to an
+    encrypted log group) and X-Ray tracing are on. An alarm fires on failed executions.
+
+    Execution input may override ``hyperparameters`` (an object of strings) and
+    ``training_instance_type``, e.g. ``{"hyperparameters": {"max_depth": "8"}}``.
+
+    Args:
+        lake: the data lake (key, new-data trigger bucket).
+        etl: a ``GlueEtlJob`` or ``SparkServerlessJob`` run first (optional).
+        tuning / training: tune (``HyperparameterTuning``), or train once (``TrainingJob``);
+            exactly one.
+        model_registry: register the best model (``ModelPackageGroup``; pending approval).
+        endpoint: a ``ModelEndpoint`` with ``model_data=None``; the workflow deploys to it.
+        batch: a ``BatchTransform`` scoring the processed zone with the new model.
+        schedule: an EventBridge schedule (e.g. ``events.Schedule.rate(Duration.days(1))``).
+        new_data: start when new objects land in the lake (:class:`NewDataTrigger`).
+        skip_if_running: with triggers, an execution ends early when another is running
+            (default True), so a burst of new files starts one run, not hundreds.
+        notification_topic: SNS topic for success/failure notices (default: a new KMS topic).
+        timeout: the whole execution's limit (default 24 h; 1 min - 1 year).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        lake: DataLake,
+        etl: EtlStep | None = None,
+        tuning: HyperparameterTuning | None = None,
+        training: TrainingJob | None = None,
+        model_registry: ModelPackageGroup | None = None,
+        endpoint: ModelEndpoint | None = None,
+        batch: BatchTransform | None = None,
+        schedule: events.Schedule | None = None,
+        new_data: NewDataTrigger | None = None,
+        skip_if_running: bool = True,
+        notification_topic: sns.ITopic | None = None,
+        encryption_key: kms.IKey | None = None,
+        timeout: Duration = Duration.hours(24),
+        log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        removal_policy: RemovalPolicy | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        if (tuning is None) == (training is None):
+            raise invalid(
+                self,
+                "tuning/training",
+                (tuning and tuning.node.path, training and training.node.path),
+                "exactly one of them: a HyperparameterTuning or a single TrainingJob",
+            )
+        if endpoint is None and batch is None:
+            raise invalid(self, "endpoint/batch", None, "at least one place to deploy the model")
+        if endpoint is not None and endpoint.model is not None:
+            raise invalid(
+                self,
+                "endpoint",
+                endpoint.node.path,
+                "a ModelEndpoint created with model_data=None (the workflow deploys its models)",
+            )
+        check_range(self, "timeout", timeout.to_seconds(), minimum=60, maximum=31_536_000, unit="seconds")
+        if new_data is not None:
+            check_s3_prefix(self, "new_data.prefix", new_data.prefix)
+            if not new_data.prefix:
+                raise invalid(self, "new_data.prefix", new_data.prefix, "a non-empty key prefix")
+        self.lake = lake
+        self.etl, self.tuning, self.training = etl, tuning, training
+        self.endpoint, self.batch, self.model_registry = endpoint, batch, model_registry
+        key = encryption_key or lake.encryption_key
+        removal = removal_policy or lake.removal_policy
+        job = tuning.training if tuning is not None else training
+        assert job is not None
+
+        self.notification_topic = notification_topic or sns.Topic(
+            self,
+            "Notifications",
+            display_name=f"ML workflow {self.node.path}",
+            master_key=key,
+            enforce_ssl=True,
+        )
+
+        # -- the states ----------------------------------------------------------------------
+        defaults = {"hyperparameters": {}, "training_instance_type": job.instance_type}
+        literal = json.dumps(defaults, separators=(",", ":"), sort_keys=True).replace("'", "\\'")
+        start = sfn.Pass(
+            self,
+            "Input",
+            comment="Execution input over the defaults",
+            parameters={"input.$": f"States.JsonMerge(States.StringToJson('{literal}'), $, false)"},
+            output_path="$.input",
+        )
+        steps: list[sfn.IChainable] = []
+        if etl is not None:
+            steps.append(etl.start_task(self, "Etl"))
+        if tuning is not None:
+            steps.append(
+                tuning.task(
+                    self,
+                    "Tune",
+                    hyperparameters_path="$.hyperparameters",
+                    instance_type_path="$.training_instance_type",
+                )
+            )
+            steps.append(tuning.best_training_job_task(self, "BestModel", result_path="$.best"))
+        else:
+            assert training is not None
+            steps.append(
+                training.task(
+                    self,
+                    "Train",
+                    hyperparameters_path="$.hyperparameters",
+                    instance_type_path="$.training_instance_type",
+                    result_path="$.best",
+                )
+            )
+        if model_registry is not None:
+            steps.append(model_registry.register_task(self, "Register"))
+        if batch is not None:
+            steps.append(batch.create_model_task(self, "BatchModel", training=job))
+            steps.append(batch.task(self, "Score", model_name="$.model.ModelName"))
+        if endpoint is not None:
+            steps.append(endpoint.deploy_tasks(self, "Deploy", model_data_path="$.best.ModelArtifacts"))
+        steps.append(
+            tasks.SnsPublish(
+                self,
+                "NotifySuccess",
+                topic=self.notification_topic,
+                subject="ML workflow succeeded",
+                message=sfn.TaskInput.from_object(
+                    {
+                        "workflow": self.node.path,
+                        "execution.$": "$$.Execution.Id",
+                        "model.$": "$.best.ModelArtifacts",
+                    }
+                ),
+                result_path=sfn.JsonPath.DISCARD,
+            )
+        )
+        pipeline = sfn.Chain.start(steps[0])
+        for step in steps[1:]:
+            pipeline = pipeline.next(step)
+        body = sfn.Parallel(self, "Pipeline", comment="The stages, caught as one", result_path="$.pipeline")
+        body.branch(pipeline)
+        for state in sfn.State.find_reachable_states(pipeline.start_state, include_error_handlers=True):
+            if isinstance(state, (sfn.TaskStateBase, sfn.CustomState)):
+                state.add_retry(
+                    errors=list(RETRYABLE_ERRORS),
+                    interval=Duration.seconds(10),
+                    backoff_rate=2.0,
+                    max_attempts=4,
+                    jitter_strategy=sfn.JitterType.FULL,
+                )
+        failed = tasks.SnsPublish(
+            self,
+            "NotifyFailure",
+            topic=self.notification_topic,
+            subject="ML workflow failed",
+            message=sfn.TaskInput.from_object(
+                {"workflow": self.node.path, "execution.$": "$$.Execution.Id", "error.$": "$.error"}
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        ).next(sfn.Fail(self, "Failed", error="MlWorkflowFailed", cause_path="$.error.Cause"))
+        body.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        definition: sfn.IChainable
+        self._guarded = skip_if_running and (schedule is not None or new_data is not None)
+        if self._guarded:
+            running = sfn.CustomState(
+                self,
+                "RunningExecutions",
+                state_json={
+                    "Type": "Task",
+                    "Comment": "How many executions of this state machine are running",
+                    "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:sfn:listExecutions",
+                    "Parameters": {
+                        "StateMachineArn.$": "$$.StateMachine.Id",
+                        "StatusFilter": "RUNNING",
+                        "MaxResults": 2,
+                    },
+                    "ResultSelector": {"count.$": "States.ArrayLength($.Executions)"},
+                    "ResultPath": "$.running",
+                },
+            )
+            skip = sfn.Succeed(self, "AlreadyRunning", comment="Another execution is at work")
+            definition = (
+                sfn.Chain.start(start)
+                .next(running)
+                .next(
+                    sfn.Choice(self, "OnlyExecution?")
+                    .when(sfn.Condition.number_greater_than("$.running.count", 1), skip)
+                    .otherwise(body)
+                )
+            )
+        else:
+            definition = sfn.Chain.start(start).next(body)
+
+        self.state_machine, self.log_group = secure_state_machine(
+            self,
+            "StateMachine",
+            definition=definition,
+            encryption_key=key,
+            timeout=timeout,
+            removal_policy=removal,
+            log_retention=log_retention,
+            purpose=f"ML workflow {self.node.path}: ETL, tune/train, deploy",
+        )
+        role = self.state_machine.role
+        if tuning is not None:
+            tuning.grant_run(role)
+        else:
+            assert training is not None
+            training.grant_run(role)
+        if model_registry is not None:
+            model_registry.grant_register(role)
+        if batch is not None:
+            batch.grant_run(role)
+            batch.grant_create_model(role)
+        if endpoint is not None:
+            endpoint.grant_deploy(role)
+        grant_etl = getattr(etl, "grant_start_run", None)
+        if callable(grant_etl):
+            grant_etl(role)
+        if notification_topic is None:
+            # Exactly what publishing to a KMS-encrypted topic needs (grant_publish would add
+            # kms:GenerateDataKey*).
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["sns:Publish"], resources=[self.notification_topic.topic_arn])
+            )
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+            )
+        else:
+            self.notification_topic.grant_publish(role)
+        if self._guarded:
+            # A policy of its own: the machine's default policy cannot name the machine's ARN
+            # (the machine depends on that policy).
+            iam.Policy(
+                self,
+                "GuardPolicy",
+                roles=[role],
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["states:ListExecutions"], resources=[self.state_machine.state_machine_arn]
+                    )
+                ],
+            )
+
+        # -- triggers ------------------------------------------------------------------------
+        self.rules: list[events.Rule] = []
+        if schedule is not None:
+            self.rules.append(
+                events.Rule(
+                    self,
+                    "Schedule",
+                    schedule=schedule,
+                    description=f"Runs {self.node.path} on a schedule",
+                    targets=[targets.SfnStateMachine(self.state_machine)],
+                )
+            )
+        if new_data is not None:
+            bucket = lake.bucket(new_data.zone)
+            self.rules.append(
+                events.Rule(
+                    self,
+                    "NewData",
+                    description=f"Runs {self.node.path} when data lands under {new_data.prefix}",
+                    event_pattern=events.EventPattern(
+                        source=["aws.s3"],
+                        detail_type=["Object Created"],
+                        detail={
+                            "bucket": {"name": [bucket.bucket_name]},
+                            "object": {"key": [{"prefix": new_data.prefix}]},
+                        },
+                    ),
+                    targets=[targets.SfnStateMachine(self.state_machine)],
+                )
+            )
+
+        self.failure_alarm = self.state_machine.metric_failed(
+            period=Duration.minutes(5), statistic="Sum"
+        ).create_alarm(
+            self,
+            "FailedAlarm",
+            alarm_description=f"An execution of {self.node.path} failed",
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.failure_alarm.add_alarm_action(cw_actions.SnsAction(self.notification_topic))
+
+    def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start executions (e.g. a CI job after new data)."""
+        return self.state_machine.grant_start_execution(grantee)
+
+    def metric_failed(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_failed(**props)

@@ -1,0 +1,1 @@
+"""Train, tune and deploy: SageMaker constructs."""

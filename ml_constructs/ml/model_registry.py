@@ -1,0 +1,143 @@
+"""ModelPackageGroup: a SageMaker Model Registry group, and a task registering a trained model in it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+from aws_cdk import RemovalPolicy, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from ..core import invalid
+from ..core.naming import resource_name
+from ._jobs import check_instance_type, grant_sync_job, job_name_prefix, sagemaker_arn, sdk_resource
+from .images import SageMakerImage
+
+
+class ApprovalStatus(StrEnum):
+    """The approval a newly registered model version starts with."""
+
+    PENDING_MANUAL_APPROVAL = "PendingManualApproval"
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+
+
+class ModelPackageGroup(Construct):
+    """A SageMaker Model Package Group (``AWS::SageMaker::ModelPackageGroup``): the versioned
+    registry of one model's trained versions, with approval status.
+
+    :meth:`register_task` is a Step Functions task (``CreateModelPackage`` through the AWS SDK
+    integration) that registers a trained model (image + artifacts, e.g. the best training job
+    of a :class:`HyperparameterTuning`, at ``$.best``) as a new version, pending manual approval
+    by default.
+
+    Args:
+        name: the group name (default: unique to this construct, lowercase, <= 63 characters).
+        description: of the group.
+        removal_policy: RETAIN by default (a group with versions cannot be deleted anyway).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, id)
+        if name is not None and not Token.is_unresolved(name):
+            job_name_prefix(self, name, 63, "name")
+        if description is not None and len(description) > 1024:
+            raise invalid(self, "description", description[:40] + "...", "at most 1024 characters")
+        self.name = name or resource_name(self, max_length=63).strip("-").lower()
+        self.group = sagemaker.CfnModelPackageGroup(
+            self,
+            "Resource",
+            model_package_group_name=self.name,
+            model_package_group_description=description or f"Model versions of {self.node.path}",
+        )
+        self.group.apply_removal_policy(removal_policy)
+        self.arn = self.group.attr_model_package_group_arn
+
+    def register_task(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        image: SageMakerImage | None = None,
+        image_path: str = "$.best.TrainingImage",
+        model_data_path: str = "$.best.ModelArtifacts",
+        content_types: Sequence[str] = ("text/csv",),
+        response_types: Sequence[str] = ("text/csv",),
+        approval: ApprovalStatus = ApprovalStatus.PENDING_MANUAL_APPROVAL,
+        realtime_instance_types: Sequence[str] = (),
+        transform_instance_types: Sequence[str] = (),
+        source_path: str | None = "$.best.TrainingJobName",
+        result_path: str | None = "$.registered",
+    ) -> sfn.CustomState:
+        """A task registering a model version: ``image`` (or the image URI at ``image_path``)
+        with the ``model.tar.gz`` at ``model_data_path``. ``source_path`` (the training job's
+        name) is recorded as customer metadata. The result is ``{"ModelPackageArn": ...}``.
+
+        The role running it needs :meth:`grant_register`.
+        """
+        check_choice_list(self, "content_types", content_types)
+        check_choice_list(self, "response_types", response_types)
+        for value in realtime_instance_types:
+            check_instance_type(self, "realtime_instance_types", value, "ProductionVariantInstanceType")
+        for value in transform_instance_types:
+            check_instance_type(self, "transform_instance_types", value, "TransformInstanceType")
+        container: dict[str, Any] = {"ModelDataUrl.$": model_data_path}
+        if image is not None:
+            container["Image"] = image.bind(self)
+        else:
+            container["Image.$"] = image_path
+        spec: dict[str, Any] = {
+            "Containers": [container],
+            "SupportedContentTypes": list(content_types),
+            "SupportedResponseMIMETypes": list(response_types),
+        }
+        if realtime_instance_types:
+            spec["SupportedRealtimeInferenceInstanceTypes"] = list(realtime_instance_types)
+        if transform_instance_types:
+            spec["SupportedTransformInstanceTypes"] = list(transform_instance_types)
+        params: dict[str, Any] = {
+            "ModelPackageGroupName": self.name,
+            "InferenceSpecification": spec,
+            "ModelApprovalStatus": ApprovalStatus(approval).value,
+        }
+        if source_path:
+            params["CustomerMetadataProperties"] = {"TrainingJobName.$": source_path}
+        state = {
+            "Type": "Task",
+            "Comment": f"Register the model in {self.node.path}",
+            "Resource": sdk_resource("createModelPackage"),
+            "Parameters": params,
+            "ResultSelector": {"ModelPackageArn.$": "$.ModelPackageArn"},
+            "ResultPath": result_path,
+        }
+        return sfn.CustomState(scope, id, state_json=state)
+
+    def grant_register(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` run :meth:`register_task` (create versions in this group only)."""
+        grant_sync_job(
+            grantee,
+            self,
+            actions=["sagemaker:CreateModelPackage"],
+            resources=[self.arn, sagemaker_arn(self, "model-package", f"{self.name}/*")],
+            events_rule=None,
+            passed_role=None,
+            reason=f"Model package versions get their number at registration; the ARN is limited to "
+            f"the versions of the group {self.name} ({self.node.path}).",
+        )
+
+
+def check_choice_list(scope: Construct, argument: str, values: Sequence[str]) -> None:
+    if not 1 <= len(values) <= 10 or any(not v or len(v) > 256 for v in values):
+        raise invalid(scope, argument, list(values), "1-10 MIME types of 1-256 characters")

@@ -76,6 +76,21 @@ EBS_ONLY_FAMILIES = frozenset(
         "r8i-flex",
         "p2",
         "p3",
+        # Graviton, network-optimised and Inferentia families without a "d" (local NVMe) variant
+        "t2",
+        "m6g",
+        "m7g",
+        "m8g",
+        "c6g",
+        "c6gn",
+        "c7g",
+        "c8g",
+        "r6g",
+        "r7g",
+        "r8g",
+        "c6in",
+        "inf1",
+        "inf2",
     }
 )
 

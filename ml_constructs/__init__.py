@@ -3,21 +3,82 @@
 Collect -> store -> process -> train/tune -> deploy -> orchestrate. Every construct is
 re-exported here::
 
-    from ml_constructs import DataLake, ObjectTrigger, RecordSchema, Field, FieldType
+    from ml_constructs import DataLake, ObjectTrigger, TrainingJob, MlWorkflow
 """
 
 from .core.schema import ExtraFields, Field, FieldType, RecordSchema
+from .ml.batch_transform import AssembleWith, BatchStrategy, BatchTransform, JoinSource, SplitType
+from .ml.hyperparameter_tuning import (
+    CategoricalRange,
+    ContinuousRange,
+    EarlyStopping,
+    HyperbandConfig,
+    HyperparameterTuning,
+    IntegerRange,
+    Objective,
+    ScalingType,
+    TuningStrategy,
+    WarmStart,
+    WarmStartType,
+)
+from .ml.images import SageMakerImage
+from .ml.model_endpoint import Autoscaling, DataCapture, HttpsApi, ModelEndpoint, ServerlessConfig
+from .ml.model_registry import ApprovalStatus, ModelPackageGroup
+from .ml.notebook import Notebook, NotebookKind
+from .ml.training_job import (
+    InputChannel,
+    InputMode,
+    MetricDefinition,
+    S3Distribution,
+    SpotTraining,
+    TrainingJob,
+)
 from .store import DataLake, ObjectTrigger, RawTiering, Zone
+from .workflow import MlWorkflow, NewDataTrigger
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApprovalStatus",
+    "AssembleWith",
+    "Autoscaling",
+    "BatchStrategy",
+    "BatchTransform",
+    "CategoricalRange",
+    "ContinuousRange",
+    "DataCapture",
     "DataLake",
+    "EarlyStopping",
     "ExtraFields",
     "Field",
     "FieldType",
+    "HttpsApi",
+    "HyperbandConfig",
+    "HyperparameterTuning",
+    "InputChannel",
+    "InputMode",
+    "IntegerRange",
+    "JoinSource",
+    "MetricDefinition",
+    "MlWorkflow",
+    "ModelEndpoint",
+    "ModelPackageGroup",
+    "NewDataTrigger",
+    "Notebook",
+    "NotebookKind",
+    "Objective",
     "ObjectTrigger",
     "RawTiering",
     "RecordSchema",
+    "S3Distribution",
+    "SageMakerImage",
+    "ScalingType",
+    "ServerlessConfig",
+    "SplitType",
+    "SpotTraining",
+    "TrainingJob",
+    "TuningStrategy",
+    "WarmStart",
+    "WarmStartType",
     "Zone",
 ]

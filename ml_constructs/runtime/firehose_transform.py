@@ -28,12 +28,14 @@ larger (the input is at most 6 MB, so only growth can), the records that grew mo
 ``ProcessingFailed`` (reason ``response size limit``) until it fits; they land under the error
 prefix too.
 
-How it stays fast (about as fast as a no-op base64 pass-through; see ``bench/``): records are
-parsed a few hundred at a time in one ``json`` call, joined by a random separator whose
-positions prove that each record parsed as exactly one value on its own (else each is parsed
-alone); the schema's rules are checked column by column with C-level builtins, which can only
-*accept* a record that :meth:`record_schema.Schema.validate` would accept unchanged; every other
-record goes through ``Schema.validate`` itself, which has the last word and gives the reason.
+How it keeps up (about half the speed of a no-op base64 pass-through, which decodes the same
+base64 but parses nothing; see ``bench/firehose_transform.py``): a chunk of records is decoded
+and shape-checked with C-level ``map``s, then parsed in one ``json`` call, joined by a random
+separator whose positions prove that each record parsed as exactly one value on its own (else
+each is parsed alone); the schema's rules are checked column by column with C-level builtins,
+which can only *accept* a record that :meth:`record_schema.Schema.validate` would accept
+unchanged; every other record goes through ``Schema.validate`` itself, which has the last word
+and gives the reason. The cyclic garbage collector is paused during a batch.
 
 Environment: ``SCHEMA`` (JSON, see :mod:`record_schema`). Standard library only.
 """
@@ -47,9 +49,11 @@ import math
 import os
 import re
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
+from operator import and_, is_not, itemgetter, not_, sub
 from typing import Any
 
 if __package__:  # imported from the library
@@ -73,7 +77,12 @@ CHUNK = 256
 _a2b = binascii.a2b_base64
 _b2a = binascii.b2a_base64
 _NEWLINE_B64 = "Cg=="  # base64 of b"\n"
+_LAST_GROUPS: dict[bytes, str] = {}  # last 1-2 bytes of a record -> base64 of them + b"\n"
 _UNPARSED = object()
+_NONE = type(None)
+_consume: Any = deque(maxlen=0).extend  # runs an iterator to its end in C
+_OBJECT_ENDS = (b"}", b"}\n")  # with a leading "{": shaped like one JSON object
+_DICT = {dict}
 
 
 def _reject_constant(name: str) -> Any:
@@ -94,16 +103,16 @@ def with_newline(data: str, raw: bytes) -> str:
     rest = len(raw) % 3
     if rest == 0:
         return data + _NEWLINE_B64
-    return data[:-4] + _b2a(raw[-rest:] + b"\n", newline=False).decode("ascii")
+    tail = raw[-rest:]
+    group = _LAST_GROUPS.get(tail)
+    if group is None:  # at most 256 + 65,536 tails; JSON objects end in a handful of them
+        group = _LAST_GROUPS[tail] = _b2a(tail + b"\n", newline=False).decode("ascii")
+    return data[:-4] + group
 
 
 def _one_line(raw: bytes) -> bool:
     """No line break inside (a trailing ``\\n`` is fine)."""
     return raw.find(b"\n", 0, len(raw) - 1) == -1 and raw.find(b"\r") == -1
-
-
-def _ok_unchanged(data: str, raw: bytes) -> str:
-    return data if raw[-1] == 10 else with_newline(data, raw)
 
 
 def _judge(schema: Schema, data: str, raw: bytes, value: Any) -> tuple[str, str, str | None]:
@@ -120,7 +129,7 @@ def _judge(schema: Schema, data: str, raw: bytes, value: Any) -> tuple[str, str,
         except ValueError as error:  # 1e999 parses to inf; a lone surrogate cannot be UTF-8
             return FAILED, data, f"cannot re-serialize: {error}"
         return OK, _b2a(out, newline=False).decode("ascii"), None
-    return OK, _ok_unchanged(data, raw), None
+    return OK, data if raw[-1] == 10 else with_newline(data, raw), None
 
 
 def _decode(data: Any) -> tuple[bytes | None, str | None, tuple[str, str, str | None] | None]:
@@ -130,6 +139,8 @@ def _decode(data: Any) -> tuple[bytes | None, str | None, tuple[str, str, str | 
     try:
         raw = _a2b(data, strict_mode=True)
     except (binascii.Error, ValueError):
+        return None, None, (FAILED, data, "invalid base64")
+    if len(data) != (len(raw) + 2) // 3 * 4:  # strict mode still lets '=' trail a full group
         return None, None, (FAILED, data, "invalid base64")
     if not raw or raw.isspace():
         return None, None, (DROPPED, data, "empty record")
@@ -144,6 +155,7 @@ def transform_record(schema: Schema, data: Any) -> tuple[str, str, str | None]:
     raw, text, verdict = _decode(data)
     if verdict is not None:
         return verdict
+    assert raw is not None and text is not None
     try:
         value = _decode_json(text)
     except (ValueError, RecursionError) as error:
@@ -152,45 +164,50 @@ def transform_record(schema: Schema, data: Any) -> tuple[str, str, str | None]:
 
 
 # -- batch parsing ------------------------------------------------------------------------------
-def parse_many(texts: Sequence[str], nonce: str) -> list[Any]:
-    """Parse each text as one JSON value; ``_UNPARSED`` where it is not (or not provably) one.
+def parse_many(texts: Sequence[str], nonce: str) -> tuple[list[Any], list[int]]:
+    """Parse each text as one JSON value: ``(values, positions of the texts that are not one)``.
 
     The texts are joined as ``[t0,"<nonce>",t1,"<nonce>",...]`` and parsed in one call. The
     nonce is random, so it occurs only where it was put: if the result alternates values and
     nonces, with exactly ``len(texts) - 1`` nonces, each text parsed as exactly one value (a
     text that is not a whole value swallows a separator or splits into several values, and the
     count no longer adds up). A malformed text makes the parse fail at or after its start:
-    the texts before it and after it are parsed again as batches, it alone as itself.
+    the texts before it and after it are parsed again as batches, it alone as itself. Texts
+    that are not one JSON value get ``_UNPARSED``.
     """
     out: list[Any] = [_UNPARSED] * len(texts)
-    _parse_range(texts, 0, len(texts), nonce, out, budget=[16])
-    return out
+    unparsed: list[int] = []
+    _parse_range(texts, 0, len(texts), nonce, out, unparsed, budget=[16])
+    return out, unparsed
 
 
-def _parse_range(texts: Sequence[str], lo: int, hi: int, nonce: str, out: list[Any], budget: list[int]) -> None:
+def _parse_range(
+    texts: Sequence[str], lo: int, hi: int, nonce: str, out: list[Any], unparsed: list[int], budget: list[int]
+) -> None:
     if hi - lo <= 2 or budget[0] <= 0:
         for i in range(lo, hi):
             try:
                 out[i] = _decode_json(texts[i])
             except (ValueError, RecursionError):
-                pass
+                unparsed.append(i)
         return
     budget[0] -= 1
     separator = f',"{nonce}",'
-    joined = separator.join(texts[lo:hi])
+    # "[" + t0 + sep + ... + tn + "]", copying the texts once
+    joined = separator.join(["[" + texts[lo], *texts[lo + 1 : hi - 1], texts[hi - 1] + "]"])
     count = hi - lo
     try:
-        parsed = _decode_json("[" + joined + "]")
+        parsed = _decode_json(joined)
     except json.JSONDecodeError as error:
         # Which text the error is in: texts before it parsed, each one whole, up to there.
         starts = list(accumulate((len(t) + len(separator) for t in texts[lo : hi - 1]), initial=1))
         bad = lo + max(bisect_right(starts, error.pos) - 1, 0)
-        _parse_range(texts, lo, bad, nonce, out, budget)
-        _parse_range(texts, bad, bad + 1, nonce, out, budget)
-        _parse_range(texts, bad + 1, hi, nonce, out, budget)
+        _parse_range(texts, lo, bad, nonce, out, unparsed, budget)
+        _parse_range(texts, bad, bad + 1, nonce, out, unparsed, budget)
+        _parse_range(texts, bad + 1, hi, nonce, out, unparsed, budget)
         return
     except (ValueError, RecursionError):  # NaN, a huge integer, deep nesting: no position given
-        _parse_range(texts, lo, hi, nonce, out, [0])
+        _parse_range(texts, lo, hi, nonce, out, unparsed, [0])
         return
     if (
         len(parsed) == 2 * count - 1
@@ -199,13 +216,14 @@ def _parse_range(texts: Sequence[str], lo: int, hi: int, nonce: str, out: list[A
     ):
         out[lo:hi] = parsed[0::2]
     else:  # a text held a separator-like sequence: trust nothing, parse each alone
-        _parse_range(texts, lo, hi, nonce, out, [0])
+        _parse_range(texts, lo, hi, nonce, out, unparsed, [0])
 
 
 # -- column-wise fast acceptance ----------------------------------------------------------------
+_STR = frozenset({str})
 _TYPES: dict[str, frozenset[type]] = {
-    "string": frozenset({str}),
-    "timestamp": frozenset({str}),
+    "string": _STR,
+    "timestamp": _STR,
     "integer": frozenset({int}),
     "number": frozenset({int, float}),
     "boolean": frozenset({bool}),
@@ -246,47 +264,83 @@ class FastAccept:
     def rejects(self, values: Sequence[Any]) -> set[int]:
         """Indices of ``values`` that need ``Schema.validate`` (the rest are valid, unchanged)."""
         slow: set[int] = set()
-        if not frozenset(map(type, values)) <= {dict}:
-            slow.update(i for i, v in enumerate(values) if type(v) is not dict)
+        if not values:
+            return slow
+        if not set(map(type, values)) <= _DICT:
+            slow.update([i for i, v in enumerate(values) if type(v) is not dict])
             values = [v if type(v) is dict else {} for v in values]
+        # The parser gives all records of a batch the same key objects: looking a field up by
+        # that very object skips the string comparison.
+        keys: dict[str, str] = {}
+        for value in values[:4]:
+            keys.update(zip(value, value, strict=True))
+        get = dict.get
         for name, kind, types, needed, low, high, max_length, allowed, fullmatch in self.fields:
-            column = list(map(dict.get, values, repeat(name)))
+            key = keys.get(name, name)
+            try:
+                column = list(map(itemgetter(key), values))
+            except KeyError:  # missing in some record
+                column = list(map(get, values, repeat(key)))
             present = column
-            if None in column:
-                if needed:
-                    slow.update(i for i, v in enumerate(column) if v is None)
-                present = [v for v in column if v is not None]
-                if not present:
+            if types is _STR:
+                try:  # every value a string (a missing one is None): join checks that in C
+                    "".join(column)
+                    typed = True
+                except TypeError:
+                    typed = False
+            else:
+                typed = False
+            if not typed:
+                seen = set(map(type, column))
+                if _NONE in seen:  # missing or null
+                    if needed:
+                        slow.update([i for i, v in enumerate(column) if v is None])
+                    seen.discard(_NONE)
+                    if not seen:
+                        continue
+                    present = list(compress(column, map(is_not, column, repeat(None))))
+                if not seen <= types:  # a wrong type somewhere: value by value
+                    slow.update(_culprits(column, kind, types, low, high, max_length, allowed, fullmatch))
+                    continue
+            # Every present value has the right type: check each rule on the whole column, and
+            # look for the culprits of a rule only when the column breaks it.
+            if kind == "number" or low is not None or high is not None:
+                smallest, largest = min(present), max(present)
+                if (
+                    (kind == "number" and not (math.isfinite(smallest) and math.isfinite(largest)))
+                    or (low is not None and smallest < low)
+                    or (high is not None and largest > high)
+                ):  # out of range, or inf from 1e999
+                    slow.update(_culprits(column, kind, types, low, high, max_length, allowed, fullmatch))
                     continue
             if (
-                not frozenset(map(type, present)) <= types
-                or (low is not None and min(present) < low)
-                or (high is not None and max(present) > high)
-                or (kind == "number" and not (math.isfinite(min(present)) and math.isfinite(max(present))))
-                or (max_length is not None and max(map(len, present)) > max_length)
+                (max_length is not None and max(map(len, present)) > max_length)
                 or (allowed is not None and not allowed.issuperset(present))
                 or (fullmatch is not None and not all(map(fullmatch, present)))
                 or (kind == "timestamp" and not _all_timestamps(present))
             ):
-                slow.update(
-                    i
-                    for i, v in enumerate(column)
-                    if v is not None
-                    and not _value_ok(v, kind, types, low, high, max_length, allowed, fullmatch)
-                )
+                slow.update(_culprits(column, kind, types, low, high, max_length, allowed, fullmatch))
         if self.extra != "keep":
             known = self.known
-            slow.update(i for i, v in enumerate(values) if not known.issuperset(v))
+            slow.update([i for i, v in enumerate(values) if not known.issuperset(v)])
         return slow
 
 
 def _all_timestamps(values: list[str]) -> bool:
     try:
-        for _ in map(datetime.fromisoformat, values):
-            pass
-    except ValueError:
+        _consume(map(datetime.fromisoformat, values))
+    except (ValueError, TypeError):
         return False
     return True
+
+
+def _culprits(column: list[Any], kind: str, types, low, high, max_length, allowed, fullmatch) -> list[int]:
+    """Positions of the present values of ``column`` that break a rule (checked one by one)."""
+    return [
+        i
+        for i, v in enumerate(column)
+        if v is not None and not _value_ok(v, kind, types, low, high, max_length, allowed, fullmatch)
+    ]
 
 
 def _value_ok(v: Any, kind: str, types, low, high, max_length, allowed, fullmatch) -> bool:
@@ -316,32 +370,123 @@ def _transform_chunk(
     fast: FastAccept,
     records: list[dict[str, Any]],
     start: int,
-    verdicts: list[tuple[str, str, str | None] | None],
+    results: list[str],
+    datas: list[Any],
+    failures: list[tuple[int, str]],
     nonce: str,
 ) -> None:
-    """Verdicts for ``records[start : start + CHUNK]`` (decoded bytes live for one chunk only)."""
-    # 1. base64 and UTF-8; records shaped like one JSON object go on to the batch parser.
-    candidates: list[tuple[int, str, bytes, str]] = []
-    for index in range(start, min(start + CHUNK, len(records))):
-        data = records[index].get("data")
-        raw, text, verdict = _decode(data)
-        if verdict is not None:
-            verdicts[index] = verdict
-        elif raw[0] == 123 and (raw[-1] == 125 or (raw[-1] == 10 and raw[-2] == 125)):  # {...}
-            candidates.append((index, data, raw, text))
-        else:
-            verdicts[index] = transform_record(schema, data)
+    """Verdicts for ``records[start : start + CHUNK]`` (decoded bytes live for one chunk only).
+
+    ``results`` comes filled with ``Ok``; only other results are written.
+    """
+    stop = min(start + CHUNK, len(records))
+    originals: list[Any] = list(map(dict.get, records[start:stop], repeat("data")))
+    positions: Sequence[int]
+    # 1. base64 and UTF-8, the whole chunk at once; records that are canonical base64 of UTF-8
+    #    text shaped like one JSON object go to the batch parser, the odd ones get their verdict
+    #    from the record-at-a-time path (record by record when the chunk cannot be decoded).
+    try:
+        raws = [_a2b(d, strict_mode=True) for d in originals]
+        texts = list(map(bytes.decode, raws))
+    except (binascii.Error, ValueError, TypeError):  # UnicodeDecodeError is a ValueError
+        positions, originals, raws, texts = _sort_out(schema, records, start, stop, results, datas, failures)
+        whole = False
+    else:
+        opens = map(bytes.startswith, raws, repeat(b"{"))
+        shaped = list(map(and_, opens, map(bytes.endswith, raws, repeat(_OBJECT_ENDS))))
+        # Strict decoding lets '=' trail a full group; such data (and only such) has a length
+        # that is not a multiple of 4 or ends in '==='.
+        if any(map(str.endswith, originals, repeat("==="))) or any(n & 3 for n in set(map(len, originals))):
+            shaped = [
+                ok and len(d) & 3 == 0 and not d.endswith("===")
+                for ok, d in zip(shaped, originals, strict=True)
+            ]
+        whole = all(shaped)
+        positions = range(start, stop)
+        if not whole:
+            for index in compress(range(start, stop), map(not_, shaped)):
+                _set(index, transform_record(schema, records[index].get("data")), results, datas, failures)
+            positions = list(compress(range(start, stop), shaped))
+            originals = list(compress(originals, shaped))
+            raws = list(compress(raws, shaped))
+            texts = list(compress(texts, shaped))
+    if not texts:
+        return
     # 2. parse them together, accept column by column; the rest goes to Schema.validate.
-    values = parse_many([c[3] for c in candidates], nonce)
-    slow = fast.rejects([{} if v is _UNPARSED else v for v in values])
-    for position, (index, data, raw, _) in enumerate(candidates):
-        value = values[position]
-        if value is _UNPARSED:
-            verdicts[index] = transform_record(schema, data)  # gives the JSON error
-        elif position in slow or not _one_line(raw):
-            verdicts[index] = _judge(schema, data, raw, value)
+    values, unparsed = parse_many(texts, nonce)
+    if unparsed:
+        special = fast.rejects([{} if v is _UNPARSED else v for v in values])
+        special.update(unparsed)
+    else:
+        special = fast.rejects(values)
+    # A line break before the last byte (memchr-fast bytes.find): that record must be re-serialized.
+    before_last = list(map(sub, map(len, raws), repeat(1)))
+    if (
+        max(map(bytes.find, raws, repeat(b"\n"), repeat(0), before_last)) != -1
+        or max(map(bytes.find, raws, repeat(b"\r"))) != -1
+    ):
+        special.update([p for p, r in enumerate(raws) if r.find(b"\n", 0, -1) != -1 or b"\r" in r])
+    ends = list(map(bytes.endswith, raws, repeat(b"\n")))
+    # 3. valid and unchanged: the original data, newline-terminated.
+    unchanged = [d if end else with_newline(d, r) for d, r, end in zip(originals, raws, ends, strict=True)]
+    if whole:
+        datas[start:stop] = unchanged
+    else:
+        for position, index in enumerate(positions):
+            datas[index] = unchanged[position]
+    for position in special:
+        index, data = positions[position], originals[position]
+        if values[position] is _UNPARSED:
+            _set(index, transform_record(schema, data), results, datas, failures)  # the JSON error
         else:
-            verdicts[index] = (OK, _ok_unchanged(data, raw), None)
+            _set(index, _judge(schema, data, raws[position], values[position]), results, datas, failures)
+
+
+def _sort_out(
+    schema: Schema,
+    records: list[dict[str, Any]],
+    start: int,
+    stop: int,
+    results: list[str],
+    datas: list[Any],
+    failures: list[tuple[int, str]],
+) -> tuple[list[int], list[Any], list[bytes], list[str]]:
+    """One record at a time: the batch candidates, and the verdicts of all the others."""
+    positions: list[int] = []
+    originals: list[Any] = []
+    raws: list[bytes] = []
+    texts: list[str] = []
+    for index in range(start, stop):
+        data = records[index].get("data")
+        text = None
+        if type(data) is str:
+            try:
+                raw = _a2b(data, strict_mode=True)
+                canonical = len(data) == (len(raw) + 2) // 3 * 4
+                if canonical and raw.startswith(b"{") and raw.endswith(_OBJECT_ENDS):
+                    text = raw.decode()
+            except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+                pass
+        if text is None:
+            _set(index, transform_record(schema, data), results, datas, failures)
+            continue
+        positions.append(index)
+        originals.append(data)
+        raws.append(raw)
+        texts.append(text)
+    return positions, originals, raws, texts
+
+
+def _set(
+    index: int,
+    verdict: tuple[str, str, str | None],
+    results: list[str],
+    datas: list[Any],
+    failures: list[tuple[int, str]],
+) -> None:
+    results[index], datas[index], reason = verdict
+    if reason is not None:
+        failures.append((index, reason))
 
 
 def transform(
@@ -349,54 +494,50 @@ def transform(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The handler's work, for tests and benchmarks: ``(response, report)``."""
     fast = fast or FastAccept(schema.spec)
-    records = [r for r in (event.get("records") or []) if r.get("recordId") is not None]
-    verdicts: list[tuple[str, str, str | None] | None] = [None] * len(records)
-    nonce = os.urandom(12).hex()
+    records = event.get("records") or []
+    ids: list[Any] = list(map(dict.get, records, repeat("recordId")))
+    if None in ids:  # not a Firehose record: nothing to answer for
+        records = [r for r, i in zip(records, ids, strict=True) if i is not None]
+        ids = [i for i in ids if i is not None]
+    count = len(records)
+    results: list[str] = [OK] * count
+    datas: list[Any] = [None] * count
+    failures: list[tuple[int, str]] = []
+    nonce = os.urandom(8).hex()
     # Parsed records are trees (no reference cycles): reference counting frees them, and the
     # cyclic collector, woken by every few hundred new dicts, would only rescan them in vain.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for start in range(0, len(records), CHUNK):
-            _transform_chunk(schema, fast, records, start, verdicts, nonce)
+        for start in range(0, count, CHUNK):
+            _transform_chunk(schema, fast, records, start, results, datas, failures, nonce)
     finally:
         if collecting:
             gc.enable()
-    # The response, within the size limit.
-    out: list[dict[str, str]] = []
-    reasons: dict[str, list[Any]] = {}
-    counts = {OK: 0, DROPPED: 0, FAILED: 0}
-    size = 16  # {"records": []}
-    grown: list[tuple[int, int, str]] = []  # (bytes grown, position, original data)
-    for record, verdict in zip(records, verdicts, strict=True):
-        assert verdict is not None
-        result, new_data, reason = verdict
-        record_id = record["recordId"]
-        out.append({"recordId": record_id, "result": result, "data": new_data})
-        counts[result] += 1
-        size += len(record_id) + len(new_data) + ENTRY_OVERHEAD
-        if reason is not None:
-            _count(reasons, reason, record_id)
-        else:
-            data = record.get("data")
-            if new_data is not data and len(new_data) > len(data):
-                grown.append((len(new_data) - len(data), len(out) - 1, data))
+    size = 16 + sum(map(len, ids)) + sum(map(len, datas)) + ENTRY_OVERHEAD * count  # {"records": []}
     if size > MAX_RESPONSE_BYTES:
-        grown.sort(reverse=True)
-        for growth, position, original in grown:
+        # Only re-serialized or newline-extended records grew past their input: fail those that
+        # grew most (their original data goes to the error prefix) until the response fits.
+        grown: list[tuple[int, int, Any]] = []
+        for index, record in enumerate(records):
+            original = record.get("data")
+            if results[index] == OK and datas[index] is not original and len(datas[index]) > len(original):
+                grown.append((len(datas[index]) - len(original), index, original))
+        for growth, index, original in sorted(grown, reverse=True):
             if size <= MAX_RESPONSE_BYTES:
                 break
-            entry = out[position]
-            entry["result"], entry["data"] = FAILED, original
-            counts[OK] -= 1
-            counts[FAILED] += 1
+            results[index], datas[index] = FAILED, original
             size -= growth
-            _count(reasons, RESPONSE_SIZE_REASON, entry["recordId"])
+            failures.append((index, RESPONSE_SIZE_REASON))
+    out = [{"recordId": i, "result": r, "data": d} for i, r, d in zip(ids, results, datas, strict=True)]
+    reasons: dict[str, list[Any]] = {}
+    for index, reason in sorted(failures):
+        _count(reasons, reason, ids[index])
     summary = {
-        "records": len(out),
-        "ok": counts[OK],
-        "dropped": counts[DROPPED],
-        "failed": counts[FAILED],
+        "records": count,
+        "ok": results.count(OK),
+        "dropped": results.count(DROPPED),
+        "failed": results.count(FAILED),
         "response_bytes_estimate": size,
     }
     return {"records": out}, {"summary": summary, "reasons": reasons}

@@ -14,7 +14,7 @@ def build_app(app: App | None = None, *, nag: bool = True) -> App:
     app = app or App()
     settings = Settings.from_context(app.node)
     synthesizer = None
-    if app.node.try_get_context("ml:local"):
+    if settings.local:
         # moto has no SSM parameter for the bootstrap version rule to read.
         synthesizer = DefaultStackSynthesizer(generate_bootstrap_version_rule=False)
     MlStack(

@@ -6,10 +6,41 @@ from ``cdk.json`` context through :class:`stacks.settings.Settings`.
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from ml_constructs import DataLake, Field, FieldType, ObjectTrigger, RecordSchema
+from ml_constructs import (
+    Autoscaling,
+    BatchTransform,
+    ContinuousRange,
+    DatabaseEngine,
+    DatabaseIngest,
+    DataLake,
+    Field,
+    FieldType,
+    HyperparameterTuning,
+    InputChannel,
+    IntegerRange,
+    MlWorkflow,
+    ModelEndpoint,
+    ModelPackageGroup,
+    NewDataTrigger,
+    Notebook,
+    Objective,
+    ObjectTrigger,
+    RecordSchema,
+    SageMakerImage,
+    ScalingType,
+    ServerlessConfig,
+    SpotTraining,
+    StreamIngest,
+    TableSelection,
+    TrainingJob,
+    VideoIngest,
+)
 
 from .settings import Settings
 
@@ -26,13 +57,29 @@ SALES_SCHEMA = RecordSchema.from_fields(
     Field("ordered_at", FieldType.TIMESTAMP),
 )
 
+# What a click event on the stream must look like.
+CLICK_SCHEMA = RecordSchema.from_fields(
+    Field("event_id", FieldType.STRING, max_length=64),
+    Field("customer_id", FieldType.STRING, max_length=64),
+    Field("event_type", FieldType.STRING, allowed=("view", "click", "add_to_cart", "purchase")),
+    Field("product_id", FieldType.STRING, required=False, max_length=64),
+    Field("price", FieldType.NUMBER, required=False, minimum=0, maximum=1_000_000),
+    Field("device", FieldType.STRING, required=False, default="web", allowed=("web", "mobile", "tablet")),
+    Field("occurred_at", FieldType.TIMESTAMP),
+)
+
+XGBOOST = SageMakerImage.built_in("xgboost", "1.7-1")
+
 
 class MlStack(Stack):
-    """Data lake, file ingestion with validation, and (as the library grows) every later stage."""
+    """Collect -> store -> process -> train/tune -> deploy, orchestrated by one workflow."""
 
     def __init__(self, scope: Construct, id: str, *, settings: Settings, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
+        # -- store ---------------------------------------------------------------------------
         self.lake = DataLake(self, "Lake", removal_policy=settings.removal_policy)
+
+        # -- collect: files, a click stream, store cameras, the orders database -------------
         self.files = ObjectTrigger(
             self,
             "SalesFiles",
@@ -40,4 +87,99 @@ class MlStack(Stack):
             prefix="incoming/sales/",
             schema=SALES_SCHEMA,
             output_prefix="sales/",
+        )
+        self.clicks = StreamIngest(self, "Clicks", lake=self.lake, schema=CLICK_SCHEMA)
+        self.cameras = VideoIngest(
+            self,
+            "Cameras",
+            lake=self.lake,
+            devices=["store-entrance"],
+            producer_principal=iam.ServicePrincipal("credentials.iot.amazonaws.com"),
+        )
+        self.orders = DatabaseIngest(
+            self,
+            "Orders",
+            lake=self.lake,
+            engine=DatabaseEngine.POSTGRES,
+            database_name="shop",
+            credentials=secretsmanager.Secret.from_secret_name_v2(
+                self, "OrdersDatabaseSecret", settings.orders_secret_name
+            ),
+            tables=TableSelection.include("sales"),
+            create_service_roles=settings.create_dms_service_roles,
+        )
+
+        # -- train and optimize -------------------------------------------------------------
+        self.notebook = Notebook(
+            self,
+            "Explore",
+            lake=self.lake,
+            vpc=self.orders.vpc,
+            instance_type=settings.notebook_instance_type,
+            idle_minutes=settings.notebook_idle_minutes,
+            sagemaker_api_endpoint=True,
+        )
+        self.training = TrainingJob(
+            self,
+            "Train",
+            lake=self.lake,
+            image=XGBOOST,
+            instance_type=settings.training_instance_type,
+            gpu=True,
+            spot=SpotTraining(max_wait=Duration.hours(4)) if settings.spot_training else None,
+            max_runtime=Duration.hours(2),
+            hyperparameters={
+                "objective": "binary:logistic",
+                "eval_metric": "auc",
+                "num_round": "200",
+                "tree_method": "gpu_hist",
+            },
+            channels=[
+                InputChannel("train", "features/train/", content_type="text/csv"),
+                InputChannel("validation", "features/validation/", content_type="text/csv"),
+            ],
+        )
+        self.tuning = HyperparameterTuning(
+            self,
+            "Tune",
+            training=self.training,
+            objective=Objective.maximize("validation:auc"),
+            ranges=[
+                ContinuousRange("eta", 0.01, 0.3, ScalingType.LOGARITHMIC),
+                IntegerRange("max_depth", 3, 10),
+                ContinuousRange("subsample", 0.5, 1.0),
+            ],
+            max_jobs=settings.tuning_max_jobs,
+            max_parallel_jobs=settings.tuning_max_parallel_jobs,
+        )
+        self.models = ModelPackageGroup(self, "Models")
+
+        # -- deploy --------------------------------------------------------------------------
+        serverless = settings.endpoint_kind == "serverless"
+        self.endpoint = ModelEndpoint(
+            self,
+            "Serve",
+            lake=self.lake,
+            image=XGBOOST,
+            instance_type=settings.endpoint_instance_type,
+            serverless=ServerlessConfig() if serverless else None,
+            autoscaling=None if serverless else Autoscaling(min_capacity=1, max_capacity=4),
+        )
+        self.scoring = BatchTransform(
+            self, "Score", lake=self.lake, input_prefix="features/score/", output_prefix="predictions/"
+        )
+
+        # -- orchestrate ---------------------------------------------------------------------
+        self.workflow = MlWorkflow(
+            self,
+            "Workflow",
+            lake=self.lake,
+            tuning=self.tuning,
+            model_registry=self.models,
+            endpoint=self.endpoint,
+            batch=self.scoring,
+            schedule=events.Schedule.expression(settings.workflow_schedule)
+            if settings.workflow_schedule
+            else None,
+            new_data=NewDataTrigger(prefix="sales/"),
         )

@@ -1,0 +1,49 @@
+"""cdk.json context of the reference app: defaults, overrides, and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import App, RemovalPolicy
+
+from stacks.settings import Settings
+
+
+def settings(**context) -> Settings:
+    return Settings.from_context(App(context={f"ml:{k}": v for k, v in context.items()}).node)
+
+
+def test_defaults_are_cheap_and_safe():
+    s = settings()
+    assert s.removal_policy == RemovalPolicy.RETAIN
+    assert (s.spot_training, s.endpoint_kind, s.notebook_idle_minutes) == (True, "instance", 60)
+
+
+def test_cli_strings_are_coerced():
+    s = settings(spot_training="false", tuning_max_jobs="8", destroy_data_on_delete="true")
+    assert (s.spot_training, s.tuning_max_jobs, s.removal_policy) == (False, 8, RemovalPolicy.DESTROY)
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"endpoint_kind": "lambda"}, "invalid ml:endpoint_kind='lambda'; allowed: instance or serverless"),
+        ({"spot_training": "maybe"}, "invalid ml:spot_training='maybe'; allowed: true or false"),
+        ({"tuning_max_jobs": "many"}, "invalid ml:tuning_max_jobs='many'; allowed: a whole number"),
+        ({"tuning_max_parallel_jobs": 0}, "invalid ml:tuning_max_parallel_jobs=0; allowed: 1..100"),
+        ({"workflow_schedule": "daily"}, "invalid ml:workflow_schedule='daily'; allowed: rate"),
+        ({"stack_name": "my stack"}, "invalid ml:stack_name='my stack'"),
+    ],
+)
+def test_bad_context_is_rejected(context, message):
+    with pytest.raises(
+        ValueError, match=f"cdk.json context: {message}".replace("(", r"\(").replace(")", r"\)")
+    ):
+        settings(**context)
+
+
+def test_a_cpu_training_instance_is_rejected_by_the_construct():
+    from stacks.app import build_app
+
+    app = App(context={"ml:training_instance_type": "ml.m5.xlarge"})
+    with pytest.raises(ValueError, match=r"MlConstructs/Train: invalid instance_type='ml.m5.xlarge'"):
+        build_app(app, nag=False)

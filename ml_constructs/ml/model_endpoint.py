@@ -537,7 +537,7 @@ class ModelEndpoint(Construct):
                 "EnableCapture": True,
                 "InitialSamplingPercentage": capture.sampling_percentage,
                 "DestinationS3Uri": self.lake.s3_uri(
-                    capture.zone, check_s3_prefix(self, "prefix", capture.prefix)
+                    capture.zone, check_s3_prefix(self, "prefix", capture.prefix) or ""
                 ),
                 "KmsKeyId": self.encryption_key.key_arn,
                 "CaptureOptions": [{"CaptureMode": mode} for mode in modes],

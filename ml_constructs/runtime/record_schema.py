@@ -220,20 +220,20 @@ def validate_spec(spec: Any) -> None:
                 raise SchemaError(f"field {name!r}: pattern applies to string fields only")
             try:
                 re.compile(field["pattern"])
-            except re.error as error:
-                raise SchemaError(f"field {name!r}: bad pattern: {error}") from None
+            except re.error as bad:
+                raise SchemaError(f"field {name!r}: bad pattern: {bad}") from None
         allowed = field.get("allowed")
         if allowed is not None and (not isinstance(allowed, list) or not allowed):
             raise SchemaError(f"field {name!r}: allowed must be a non-empty list")
         if "default" in field:
             if field.get("required", True):
                 raise SchemaError(f"field {name!r}: a default only makes sense on an optional field")
-            _, error = _build_check(field, coerce=False)(field["default"])
-            if error:
-                raise SchemaError(f"default does not pass its own field's rules: {error}")
+            _, problem = _build_check(field, coerce=False)(field["default"])
+            if problem:
+                raise SchemaError(f"default does not pass its own field's rules: {problem}")
         if allowed is not None:
             check = _build_check({**field, "allowed": None}, coerce=False)
             for value in allowed:
-                _, error = check(value)
-                if error:
-                    raise SchemaError(f"allowed value does not pass its field's rules: {error}")
+                _, problem = check(value)
+                if problem:
+                    raise SchemaError(f"allowed value does not pass its field's rules: {problem}")

@@ -1,5 +1,6 @@
 """Secure defaults shared by every construct, kept in one place."""
 
+from .alarms import alarm_at_least
 from .buckets import access_logs_bucket, secure_bucket
 from .encryption import allow_logs, secure_key
 from .functions import PYTHON_RUNTIME, PythonFunctionParts, python_function, runtime_code
@@ -18,6 +19,7 @@ __all__ = [
     "PythonFunctionParts",
     "RecordSchema",
     "access_logs_bucket",
+    "alarm_at_least",
     "acknowledge",
     "allow_logs",
     "check_choice",

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
@@ -19,6 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..core import RecordSchema, acknowledge, check_range, check_s3_prefix, invalid, python_function
+from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_object_grants
 from ..core.schema import MAX_SCHEMA_JSON_BYTES
 from .data_lake import DataLake
@@ -234,36 +234,26 @@ class ObjectTrigger(Construct):
                 )
             )
 
-        self.alarms: list[cloudwatch.Alarm] = []
-        self.dead_letter_alarm = self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-            period=Duration.minutes(5), statistic="Maximum"
-        ).create_alarm(
+        self.dead_letter_alarm = alarm_at_least(
             self,
             "DeadLetterAlarm",
-            alarm_description=f"Events {self.node.path} could not process (see its dead-letter queue)",
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            description=f"Events {self.node.path} could not process (see its dead-letter queue)",
+            topic=alarm_topic,
         )
-        self.alarms.append(self.dead_letter_alarm)
+        self.alarms: list[cloudwatch.Alarm] = [self.dead_letter_alarm]
         self.error_alarm: cloudwatch.Alarm | None = None
         if isinstance(self.function, lambda_.Function):
-            self.error_alarm = self.function.metric_errors(
-                period=Duration.minutes(5), statistic="Sum"
-            ).create_alarm(
+            self.error_alarm = alarm_at_least(
                 self,
                 "ErrorAlarm",
-                alarm_description=f"The processor of {self.node.path} failed",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+                description=f"The processor of {self.node.path} failed",
+                topic=alarm_topic,
             )
             self.alarms.append(self.error_alarm)
-        if alarm_topic is not None:
-            for alarm in self.alarms:
-                alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
 
     @staticmethod
     def _key_filters(prefix: str, suffixes: Sequence[str]) -> list:

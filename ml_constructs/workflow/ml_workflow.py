@@ -8,7 +8,6 @@ from typing import Any, Protocol
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -20,6 +19,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
+from ..core.alarms import alarm_at_least
 from ..core.state_machines import secure_state_machine
 from ..ml.batch_transform import BatchTransform
 from ..ml.hyperparameter_tuning import HyperparameterTuning
@@ -339,18 +339,13 @@ class MlWorkflow(Construct):
                 )
             )
 
-        self.failure_alarm = self.state_machine.metric_failed(
-            period=Duration.minutes(5), statistic="Sum"
-        ).create_alarm(
+        self.failure_alarm = alarm_at_least(
             self,
             "FailedAlarm",
-            alarm_description=f"An execution of {self.node.path} failed",
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+            description=f"An execution of {self.node.path} failed",
+            topic=self.notification_topic,
         )
-        self.failure_alarm.add_alarm_action(cw_actions.SnsAction(self.notification_topic))
 
     def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` start executions (e.g. a CI job after new data)."""

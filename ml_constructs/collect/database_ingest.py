@@ -10,7 +10,6 @@ from typing import Any
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dms as dms
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -32,6 +31,7 @@ from ..core import (
     secure_key,
     secure_log_group,
 )
+from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_wildcards
 from ..core.naming import resource_name
 from ..store.data_lake import DataLake
@@ -457,24 +457,20 @@ class DatabaseIngest(Construct):
                 source=["aws.dms"], resources=[self.replication_arn], detail={"category": ["Failure"]}
             ),
         )
-        self.failure_alarm = cloudwatch.Metric(
-            namespace="AWS/Events",
-            metric_name="TriggeredRules",
-            dimensions_map={"RuleName": self.failure_rule.rule_name},
-            statistic="Sum",
-            period=Duration.minutes(5),
-        ).create_alarm(
+        self.failure_alarm = alarm_at_least(
             self,
             "FailureAlarm",
-            alarm_description=f"The DMS replication of {self.node.path} failed (see its DMS task log)",
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            cloudwatch.Metric(
+                namespace="AWS/Events",
+                metric_name="TriggeredRules",
+                dimensions_map={"RuleName": self.failure_rule.rule_name},
+                statistic="Sum",
+                period=Duration.minutes(5),
+            ),
+            description=f"The DMS replication of {self.node.path} failed (see its DMS task log)",
+            topic=alarm_topic,
         )
         self.alarms = [self.failure_alarm]
-        if alarm_topic is not None:
-            self.failure_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
 
     # -- validation ---------------------------------------------------------------------------
     def _check_capacity(self, capacity: Any) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
@@ -34,6 +33,7 @@ from ..core import (
     secure_key,
     secure_log_group,
 )
+from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_wildcards
 from ..core.naming import catalog_name
 from ..core.schema import MAX_SCHEMA_JSON_BYTES
@@ -759,63 +759,53 @@ class StreamIngest(Construct):
         self, freshness: Duration, failed_threshold: int | None, topic: sns.ITopic | None
     ) -> list[cloudwatch.Alarm]:
         alarms = [
-            self.metric_data_freshness().create_alarm(
+            alarm_at_least(
                 self,
                 "FreshnessAlarm",
-                alarm_description=f"Records of {self.node.path} wait over {freshness.to_minutes()} min",
+                self.metric_data_freshness(),
+                description=f"Records of {self.node.path} wait over {freshness.to_minutes()} min",
                 threshold=freshness.to_seconds(),
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                topic=topic,
             ),
-            self.metric_delivery_success().create_alarm(
+            alarm_at_least(
                 self,
                 "DeliveryAlarm",
-                alarm_description=f"{self.node.path} failed to deliver to S3 (see its Firehose log group)",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                self.metric_delivery_success(),
+                description=f"{self.node.path} failed to deliver to S3 (see its Firehose log group)",
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                topic=topic,
             ),
-            self.metric_processing_success().create_alarm(
+            alarm_at_least(
                 self,
                 "ProcessingAlarm",
-                alarm_description=f"Firehose could not run the transform of {self.node.path}",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                self.metric_processing_success(),
+                description=f"Firehose could not run the transform of {self.node.path}",
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                topic=topic,
             ),
         ]
         if isinstance(self.transform_function, lambda_.Function):
             alarms.append(
-                self.transform_function.metric_errors(
-                    period=Duration.minutes(5), statistic="Sum"
-                ).create_alarm(
+                alarm_at_least(
                     self,
                     "TransformErrorAlarm",
-                    alarm_description=f"The transform of {self.node.path} raised errors",
-                    threshold=1,
-                    evaluation_periods=1,
-                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    self.transform_function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+                    description=f"The transform of {self.node.path} raised errors",
+                    topic=topic,
                 )
             )
         if failed_threshold is not None and self.failed_records_filter is not None:
             alarms.append(
-                self.metric_failed_records().create_alarm(
+                alarm_at_least(
                     self,
                     "FailedRecordsAlarm",
-                    alarm_description=f"The transform of {self.node.path} rejected records (see its log)",
+                    self.metric_failed_records(),
+                    description=f"The transform of {self.node.path} rejected records (see its log)",
                     threshold=failed_threshold,
-                    evaluation_periods=1,
-                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    topic=topic,
                 )
             )
-        if topic is not None:
-            for alarm in alarms:
-                alarm.add_alarm_action(cw_actions.SnsAction(topic))
         return alarms
 
     # -- public API ---------------------------------------------------------------------------

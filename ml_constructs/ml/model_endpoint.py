@@ -24,6 +24,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, acknowledge, check_range, check_s3_prefix, invalid, secure_log_group
+from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_object_grants, acknowledge_wildcards
 from ..core.naming import resource_name
 from ..store.data_lake import DataLake, Zone
@@ -327,19 +328,17 @@ class ModelEndpoint(Construct):
             self._cloudformation_endpoint()
 
         # -- alarms ------------------------------------------------------------------------------
-        self.alarms: list[cloudwatch.Alarm] = []
-        self.error_alarm = self.metric_5xx_errors().create_alarm(
+        self.error_alarm = alarm_at_least(
             self,
             "ErrorAlarm",
-            alarm_description=f"{self.node.path}: the model answered with 5xx errors",
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.metric_5xx_errors(),
+            description=f"{self.node.path}: the model answered with 5xx errors",
+            topic=alarm_topic,
         )
-        self.latency_alarm = self.metric_model_latency().create_alarm(
+        self.latency_alarm = cloudwatch.Alarm(
             self,
             "LatencyAlarm",
+            metric=self.metric_model_latency(),
             alarm_description=(
                 f"{self.node.path}: p90 model latency above {latency_threshold.to_milliseconds():g} ms"
             ),
@@ -349,10 +348,9 @@ class ModelEndpoint(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.alarms += [self.error_alarm, self.latency_alarm]
         if alarm_topic is not None:
-            for alarm in self.alarms:
-                alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+            self.latency_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+        self.alarms: list[cloudwatch.Alarm] = [self.error_alarm, self.latency_alarm]
 
         # -- public API ----------------------------------------------------------------------------
         self.api: apigw.RestApi | None = None

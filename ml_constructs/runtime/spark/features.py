@@ -13,24 +13,30 @@ no files yet is an empty source):
 ``--sales_path``   sales rows, JSON lines by default (ObjectTrigger's clean rows, processed zone
                    ``sales/``); fields order_id, customer_id, street_number, street_name,
                    zip_code, amount, quantity, channel, ordered_at.
-``--orders_path``  the same rows replicated by DMS, Parquet by default (raw zone
-                   ``dms/<schema>/<table>/``). CDC files carry DMS's ``Op`` column (I/U/D).
-``--events_path``  stream records, JSON lines by default (raw zone ``stream/``), keyed by
+``--orders_path``  the same rows replicated by DMS, Parquet by default (DatabaseIngest's
+                   ``<prefix>/<schema>/<table>/`` in the raw zone, date folders below). Rows
+                   carry DMS's ``Op`` column (I/U/D) and a commit timestamp column
+                   (``--orders_commit_field``, default ``dms_commit_ts``).
+``--events_path``  stream records, JSON lines by default, gzip read by file extension
+                   (StreamIngest's ``streams/<name>/year=.../`` in the raw zone), keyed by
                    ``--events_key`` (customer_id) with an optional ``--events_type_field``.
 ``--sales_format`` / ``--orders_format`` / ``--events_format``: json, parquet or csv (header row).
 
 Every version of an order (by order_id) competes: DMS CDC beats DMS full load beats the sales
-files; within a source the later file name wins (DMS names files by time), then the later row.
+files; then the later commit timestamp, the later file name (DMS names CDC files by time), the
+later row.
+
 The winner is validated; the losers, deleted orders (``Op=D``) and invalid rows go to the
 rejected output with their reason: every input row ends up as a feature row or a rejected row.
 
-Outputs (``--output_path`` fills any one left out: ``features/``, ``rejected/``,
-``xgboost/train/``, ``xgboost/validation/``, ``xgboost/score/`` under it):
+Outputs (``--output_path`` fills any one left out with ``features/order_features/``,
+``rejected/``, ``features/train/``, ``features/validation/``, ``features/score/`` under it):
 
 ``--features_path``    Parquet, one row per clean order, partitioned by order_year/order_month:
                        ids, the full-address feature, typed numeric and categorical features,
                        the label.
-``--rejected_path``    JSON lines partitioned by ``source``: source, reason, record, file.
+``--rejected_path``    JSON lines partitioned by ``source``: source, reason, record (the
+                       malformed line, or the fields the script reads as JSON), file.
 ``--train_path`` / ``--validation_path``  CSV in the layout of SageMaker's built-in XGBoost:
                        label first, then :data:`FEATURE_COLUMNS`, no header.
 ``--score_path``       CSV of orders whose label is not known yet: order_id, then the features
@@ -73,6 +79,7 @@ ORDER_FIELDS = (
     "ordered_at",
 )
 REQUIRED_FIELDS = tuple(f for f in ORDER_FIELDS if f != "channel")
+ADDRESS_FIELDS = ("street_number", "street_name", "zip_code")
 CHANNELS = ("web", "store", "phone")
 DEFAULT_CHANNEL = "web"
 MAX_AMOUNT = 1_000_000.0
@@ -120,11 +127,11 @@ SPLIT_BUCKETS = 1_000_000
 PRIORITY_SALES, PRIORITY_DMS_LOAD, PRIORITY_DMS_CDC = 0, 1, 2
 
 OUTPUT_DEFAULTS = {
-    "features_path": "features/",
+    "features_path": "features/order_features/",
     "rejected_path": "rejected/",
-    "train_path": "xgboost/train/",
-    "validation_path": "xgboost/validation/",
-    "score_path": "xgboost/score/",
+    "train_path": "features/train/",
+    "validation_path": "features/validation/",
+    "score_path": "features/score/",
 }
 
 
@@ -144,6 +151,7 @@ class Options:
     events_format: str = "json"
     events_key: str = "customer_id"
     events_type_field: str = "event_type"
+    orders_commit_field: str = "dms_commit_ts"
     output_path: str = ""
     features_path: str = ""
     rejected_path: str = ""
@@ -197,11 +205,16 @@ def parse_args(argv: list[str]) -> Options:
         raise ArgumentError(f"--repeat_window_days={options.repeat_window_days}: allowed: 1..3650")
     if not options.sales_path and not options.orders_path:
         raise ArgumentError("--sales_path or --orders_path: at least one order source is required")
+    if not options.orders_commit_field or options.orders_commit_field in ORDER_FIELDS:
+        raise ArgumentError(
+            f"--orders_commit_field={options.orders_commit_field!r}: allowed: a column name other than "
+            "the order fields"
+        )
     if options.events_path and (not options.events_key or options.events_key == options.events_type_field):
         raise ArgumentError(
             f"--events_key={options.events_key!r}: allowed: a field name other than --events_type_field"
         )
-    outputs = {}
+    outputs: dict[str, Any] = {}
     for name, suffix in OUTPUT_DEFAULTS.items():
         value = getattr(options, name)
         if not value:
@@ -231,8 +244,8 @@ def _missing_input(error: AnalysisException) -> bool:
 
 
 def _read(spark: SparkSession, path: str, fmt: str, wanted: tuple[str, ...]) -> DataFrame | None:
-    """Read ``path`` as ``fmt``: the ``wanted`` columns as strings, the raw record as JSON text,
-    the file name and a row number within the read. ``None`` when there is nothing there yet."""
+    """Read ``path`` as ``fmt``: the ``wanted`` columns as strings, the malformed line (JSON),
+    the file name and a row number. ``None`` when there is nothing there yet."""
     reader = spark.read.option("recursiveFileLookup", "true")
     try:
         if fmt == "json":
@@ -256,10 +269,6 @@ def _read(spark: SparkSession, path: str, fmt: str, wanted: tuple[str, ...]) -> 
             return None
         raise
     present = set(frame.columns)
-    originals = [F.col(f"`{c}`") for c in frame.columns if c != CORRUPT]
-    raw = F.to_json(F.struct(*originals)) if originals else F.lit(None).cast("string")
-    if CORRUPT in present:
-        raw = F.coalesce(F.col(CORRUPT), raw)
     corrupt = F.col(CORRUPT) if CORRUPT in present else F.lit(None).cast("string")
     columns = [
         (F.col(f"`{name}`").cast("string") if name in present else F.lit(None).cast("string")).alias(name)
@@ -268,23 +277,40 @@ def _read(spark: SparkSession, path: str, fmt: str, wanted: tuple[str, ...]) -> 
     return frame.select(
         *columns,
         corrupt.alias("_corrupt"),
-        raw.alias("_raw"),
         F.col("_metadata.file_path").alias("_file"),
         F.monotonically_increasing_id().alias("_row"),
     )
 
 
 def _empty(spark: SparkSession, wanted: tuple[str, ...]) -> DataFrame:
-    names = [*wanted, "_corrupt", "_raw", "_file"]
+    strings = [T.StructField(n, T.StringType()) for n in wanted]
     schema = T.StructType(
-        [T.StructField(n, T.StringType()) for n in names] + [T.StructField("_row", T.LongType())]
+        [
+            *strings,
+            T.StructField("_corrupt", T.StringType()),
+            T.StructField("_file", T.StringType()),
+            T.StructField("_row", T.LongType()),
+        ]
     )
     return spark.createDataFrame([], schema)
 
 
-def _text(column: str) -> Column:
-    """Trimmed text with inner whitespace collapsed; NULL when empty."""
-    cleaned = F.regexp_replace(F.trim(F.col(column)), r"\s+", " ")
+def _original(names: tuple[str, ...]) -> Column:
+    """The fields as read, kept for the rejected record (built after any shuffle: cheaper)."""
+    return F.struct(*[F.col(f"`{n}`") for n in names])
+
+
+def _record() -> Column:
+    """The rejected record: the malformed line itself, or the row's fields as JSON."""
+    return F.coalesce(F.col("_corrupt"), F.to_json(F.col("_original")))
+
+
+def _text(column: str, *, collapse: bool = False) -> Column:
+    """Trimmed text (inner whitespace runs collapsed to one space with ``collapse``); NULL when
+    empty."""
+    cleaned = F.trim(F.col(column))
+    if collapse:
+        cleaned = F.regexp_replace(cleaned, r"\s+", " ")
     return F.when(cleaned != "", cleaned)
 
 
@@ -295,7 +321,7 @@ def _try_cast(column: str, kind: str) -> Column:
 
 # -- orders -----------------------------------------------------------------------------------
 def _order_versions(spark: SparkSession, options: Options) -> DataFrame:
-    wanted = (*ORDER_FIELDS, "Op")
+    wanted = (*ORDER_FIELDS, "Op", options.orders_commit_field)
     parts = []
     for path, fmt, source in (
         (options.sales_path, options.sales_format, "sales"),
@@ -306,6 +332,7 @@ def _order_versions(spark: SparkSession, options: Options) -> DataFrame:
         frame = _read(spark, path, fmt, wanted)
         if frame is None:
             continue
+        frame = frame.withColumnRenamed(options.orders_commit_field, "_commit")
         file_name = F.regexp_extract(F.col("_file"), r"([^/]+)$", 1)
         if source == "sales":
             priority = F.lit(PRIORITY_SALES)
@@ -317,7 +344,7 @@ def _order_versions(spark: SparkSession, options: Options) -> DataFrame:
             .withColumn("_file_name", file_name)
         )
     if not parts:
-        empty = _empty(spark, wanted)
+        empty = _empty(spark, wanted).withColumnRenamed(options.orders_commit_field, "_commit")
         parts.append(
             empty.withColumn("_source", F.lit("sales"))
             .withColumn("_priority", F.lit(PRIORITY_SALES))
@@ -331,9 +358,20 @@ def _order_versions(spark: SparkSession, options: Options) -> DataFrame:
 
 def _checked_orders(versions: DataFrame) -> DataFrame:
     """Every order version with typed columns and ``reason`` (NULL for the clean winners)."""
-    frame = versions
+    latest_first = Window.partitionBy("_key").orderBy(
+        F.col("_priority").desc(),
+        F.col("_commit").desc_nulls_last(),
+        F.col("_file_name").desc(),
+        F.col("_row").desc(),
+    )
+    frame = (
+        versions.withColumn("_key", _text("order_id"))
+        .withColumn("_commit", _try_cast("_commit", "timestamp"))
+        .withColumn("_version", F.row_number().over(latest_first))
+        .withColumn("_original", _original((*ORDER_FIELDS, "Op")))
+    )
     for name in ORDER_FIELDS:
-        frame = frame.withColumn(name, _text(name))
+        frame = frame.withColumn(name, _text(name, collapse=name in ADDRESS_FIELDS))
     frame = (
         frame.withColumn("channel", F.lower(F.coalesce(F.col("channel"), F.lit(DEFAULT_CHANNEL))))
         .withColumn("_op", F.upper(F.trim(F.col("Op"))))
@@ -341,10 +379,6 @@ def _checked_orders(versions: DataFrame) -> DataFrame:
         .withColumn("_quantity", _try_cast("quantity", "double"))
         .withColumn("_ordered_at", _try_cast("ordered_at", "timestamp"))
     )
-    latest_first = Window.partitionBy("order_id").orderBy(
-        F.col("_priority").desc(), F.col("_file_name").desc(), F.col("_row").desc()
-    )
-    frame = frame.withColumn("_version", F.row_number().over(latest_first))
 
     amount, quantity = F.col("_amount"), F.col("_quantity")
     problems = [F.when(F.col(name).isNull(), F.lit(f"missing {name}")) for name in REQUIRED_FIELDS[1:]]
@@ -383,9 +417,9 @@ def _checked_orders(versions: DataFrame) -> DataFrame:
     return frame.withColumn("reason", reason)
 
 
-def _address(*parts: str) -> Column:
+def _address() -> Column:
     """The talk's feature: street number, street name and zip code as one address string."""
-    return F.concat_ws(" ", *[F.col(p) for p in parts])
+    return F.concat_ws(" ", *[F.col(p) for p in ADDRESS_FIELDS])
 
 
 def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> DataFrame:
@@ -399,7 +433,7 @@ def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> 
         F.col("_ordered_at").alias("ordered_at"),
         F.col("_amount").alias("amount"),
         F.col("_quantity").cast("int").alias("quantity"),
-    ).withColumn("full_address", _address("street_number", "street_name", "zip_code"))
+    ).withColumn("full_address", _address())
 
     history = Window.partitionBy("customer_id").orderBy("ordered_at", "order_id")
     before = history.rowsBetween(Window.unboundedPreceding, -1)
@@ -430,16 +464,12 @@ def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> 
             .cast("int"),
         )
     )
-    addresses = frame.groupBy(F.lower("full_address").alias("_address_key")).agg(
-        F.count_distinct("customer_id").alias("address_customers")
-    )
-    zips = frame.groupBy(F.upper("zip_code").alias("_zip_key")).agg(F.count("*").alias("zip_orders"))
-    frame = (
-        frame.withColumn("_address_key", F.lower("full_address"))
-        .withColumn("_zip_key", F.upper("zip_code"))
-        .join(addresses, "_address_key", "left")
-        .join(zips, "_zip_key", "left")
-    )
+    # Windows rather than aggregate-and-join: the frame is computed once, not once per join side.
+    same_address = Window.partitionBy(F.lower("full_address"))
+    same_zip = Window.partitionBy(F.upper("zip_code"))
+    frame = frame.withColumn(
+        "address_customers", F.size(F.collect_set("customer_id").over(same_address)).cast("long")
+    ).withColumn("zip_orders", F.count("*").over(same_zip))
     for channel in CHANNELS:
         frame = frame.withColumn(f"channel_{channel}", (F.col("channel") == channel).cast("int"))
     return (
@@ -460,13 +490,17 @@ def _events(spark: SparkSession, options: Options) -> tuple[DataFrame | None, Da
     frame = _read(spark, options.events_path, options.events_format, (key, kind))
     if frame is None:
         return None, None
-    frame = frame.withColumn("_key", _text(key)).withColumn("_kind", _text(kind))
+    frame = (
+        frame.withColumn("_original", _original((key, kind)))
+        .withColumn("_key", _text(key))
+        .withColumn("_kind", _text(kind))
+    )
     reason = F.when(F.col("_corrupt").isNotNull(), F.lit("malformed record")).when(
         F.col("_key").isNull(), F.lit(f"missing {key}")
     )
     frame = frame.withColumn("reason", reason)
     rejected = frame.where(F.col("reason").isNotNull()).select(
-        F.lit("events").alias("source"), "reason", F.col("_raw").alias("record"), F.col("_file").alias("file")
+        F.lit("events").alias("source"), "reason", _record().alias("record"), F.col("_file").alias("file")
     )
     aggregates = (
         frame.where(F.col("reason").isNull())
@@ -477,6 +511,13 @@ def _events(spark: SparkSession, options: Options) -> tuple[DataFrame | None, Da
 
 
 # -- the job ----------------------------------------------------------------------------------
+def validation_flag(seed: int, ratio: float) -> Column:
+    """True for the orders of the validation split: a hash of (order_id, seed), so the split of
+    an order never depends on partitioning, file order or the other orders."""
+    bucket = F.pmod(F.xxhash64(F.col("order_id"), F.lit(seed)), F.lit(SPLIT_BUCKETS))
+    return bucket < F.lit(int(round(ratio * SPLIT_BUCKETS)))
+
+
 def run(spark: SparkSession, options: Options) -> dict[str, Any]:
     """Build features, splits and rejected rows; return a summary of what was written."""
     spark.conf.set("spark.sql.session.timeZone", "UTC")
@@ -486,6 +527,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         F.max(F.expr("unix_seconds(_ordered_at)")).alias("seconds"),
         F.date_format(F.max("_ordered_at"), "yyyy-MM-dd'T'HH:mm:ss'Z'").alias("text"),
     ).first()
+    assert newest is not None  # an aggregate without grouping always has one row
     features = _order_features(clean, options, newest["seconds"] or 0)
 
     event_aggregates, rejected_events = _events(spark, options)
@@ -505,7 +547,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
     rejected = checked.where(F.col("reason").isNotNull()).select(
         F.col("_source").alias("source"),
         "reason",
-        F.col("_raw").alias("record"),
+        _record().alias("record"),
         F.col("_file").alias("file"),
     )
     if rejected_events is not None:
@@ -515,8 +557,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
     features.write.mode("overwrite").partitionBy("order_year", "order_month").parquet(options.features_path)
     rejected.write.mode("overwrite").partitionBy("source").json(options.rejected_path)
 
-    bucket = F.pmod(F.xxhash64(F.col("order_id"), F.lit(options.seed)), F.lit(SPLIT_BUCKETS))
-    in_validation = bucket < F.lit(int(round(options.validation_ratio * SPLIT_BUCKETS)))
+    in_validation = validation_flag(options.seed, options.validation_ratio)
     labeled = features.where(F.col(LABEL).isNotNull())
     csv_columns = [F.col(LABEL), *[F.col(c) for c in FEATURE_COLUMNS]]
     train = labeled.where(~in_validation).select(*csv_columns)
@@ -540,6 +581,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         F.sum((labeled_flag & in_validation).cast("long")).alias("validation"),
         F.sum((~labeled_flag).cast("long")).alias("score"),
     ).first()
+    assert counts is not None
     summary = {
         **{name: int(counts[name] or 0) for name in ("features", "train", "validation", "score")},
         "rejected": sum(reasons.values()),

@@ -13,17 +13,22 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from ml_constructs import (
+    AthenaWorkgroup,
     Autoscaling,
     BatchTransform,
     ContinuousRange,
     DatabaseEngine,
     DatabaseIngest,
     DataLake,
+    FeatureLayout,
     Field,
     FieldType,
+    GlueEtlJob,
     HyperparameterTuning,
     InputChannel,
     IntegerRange,
+    JoinSource,
+    LakePath,
     MlWorkflow,
     ModelEndpoint,
     ModelPackageGroup,
@@ -35,11 +40,13 @@ from ml_constructs import (
     SageMakerImage,
     ScalingType,
     ServerlessConfig,
+    SparkServerlessJob,
     SpotTraining,
     StreamIngest,
     TableSelection,
     TrainingJob,
     VideoIngest,
+    Zone,
 )
 
 from .settings import Settings
@@ -109,6 +116,16 @@ class MlStack(Stack):
             create_service_roles=settings.create_dms_service_roles,
         )
 
+        # -- process: one feature script, on Glue or on EMR Serverless; Athena for queries ----
+        layout = FeatureLayout(
+            sales=LakePath(Zone.PROCESSED, self.files.output_prefix),
+            orders=LakePath(Zone.RAW, f"{self.orders.prefix}sales/orders/"),
+            events=LakePath(Zone.RAW, self.clicks.prefix),
+        )
+        self.features = GlueEtlJob(self, "Features", lake=self.lake, layout=layout)
+        self.features_on_emr = SparkServerlessJob(self, "FeaturesOnEmr", lake=self.lake, layout=layout)
+        self.queries = AthenaWorkgroup(self, "Queries", lake=self.lake)
+
         # -- train and optimize -------------------------------------------------------------
         self.notebook = Notebook(
             self,
@@ -165,8 +182,17 @@ class MlStack(Stack):
             serverless=ServerlessConfig() if serverless else None,
             autoscaling=None if serverless else Autoscaling(min_capacity=1, max_capacity=4),
         )
+        # The score file starts with order_id: feed the model the features only, join its
+        # prediction back to the input and keep order_id + prediction.
         self.scoring = BatchTransform(
-            self, "Score", lake=self.lake, input_prefix="features/score/", output_prefix="predictions/"
+            self,
+            "Score",
+            lake=self.lake,
+            input_prefix="features/score/",
+            output_prefix="predictions/",
+            input_filter="$[1:]",
+            join_source=JoinSource.INPUT,
+            output_filter="$[0,-1]",
         )
 
         # -- orchestrate ---------------------------------------------------------------------
@@ -174,6 +200,7 @@ class MlStack(Stack):
             self,
             "Workflow",
             lake=self.lake,
+            etl=self.features if settings.etl_engine == "glue" else self.features_on_emr,
             tuning=self.tuning,
             model_registry=self.models,
             endpoint=self.endpoint,

@@ -30,6 +30,7 @@ class Settings:
     orders_secret_name: Secrets Manager secret (host, port, username, password) of the orders
         PostgreSQL database that DMS replicates.
     create_dms_service_roles: create DMS's account-wide service roles (first DMS use in the account).
+    etl_engine: which feature job the workflow runs: ``glue`` or ``emr`` (EMR Serverless).
     workflow_schedule: EventBridge schedule expression of the ML workflow, or "" for none.
     local: deploying into the embedded emulator (no bootstrap-version rule).
     """
@@ -46,6 +47,7 @@ class Settings:
     notebook_idle_minutes: int = 60
     orders_secret_name: str = "ml-constructs/orders-database"
     create_dms_service_roles: bool = False
+    etl_engine: str = "glue"
     workflow_schedule: str = "rate(1 day)"
     local: bool = False
 
@@ -68,6 +70,8 @@ class Settings:
     def check(self) -> None:
         if self.endpoint_kind not in ("instance", "serverless"):
             raise _invalid("endpoint_kind", self.endpoint_kind, "instance or serverless")
+        if self.etl_engine not in ("glue", "emr"):
+            raise _invalid("etl_engine", self.etl_engine, "glue or emr")
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", self.stack_name):
             raise _invalid("stack_name", self.stack_name, "a CloudFormation stack name")
         if self.workflow_schedule and not re.fullmatch(r"(rate|cron)\(.+\)", self.workflow_schedule):

@@ -32,6 +32,7 @@ def test_cli_strings_are_coerced():
         ({"tuning_max_parallel_jobs": 0}, "invalid ml:tuning_max_parallel_jobs=0; allowed: 1..100"),
         ({"workflow_schedule": "daily"}, "invalid ml:workflow_schedule='daily'; allowed: rate"),
         ({"stack_name": "my stack"}, "invalid ml:stack_name='my stack'"),
+        ({"etl_engine": "spark"}, "invalid ml:etl_engine='spark'; allowed: glue or emr"),
     ],
 )
 def test_bad_context_is_rejected(context, message):
@@ -47,3 +48,21 @@ def test_a_cpu_training_instance_is_rejected_by_the_construct():
     app = App(context={"ml:training_instance_type": "ml.m5.xlarge"})
     with pytest.raises(ValueError, match=r"MlConstructs/Train: invalid instance_type='ml.m5.xlarge'"):
         build_app(app, nag=False)
+
+
+def test_emr_serverless_engine_and_serverless_endpoint_are_wired():
+    import json
+
+    from ml_constructs.testing import templates
+    from stacks.app import build_app
+
+    app = build_app(App(context={"ml:etl_engine": "emr", "ml:endpoint_kind": "serverless"}), nag=False)
+    template = templates(app.synth())["MlConstructs"]
+    machines = [
+        r
+        for k, r in template["Resources"].items()
+        if k.startswith("WorkflowStateMachine") and r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    definition = json.dumps([m["Properties"]["DefinitionString"] for m in machines])
+    assert "emr-serverless:startJobRun.sync" in definition and "glue:startJobRun" not in definition
+    assert "ServerlessConfig" in definition

@@ -9,7 +9,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk.assertions import Match
 
-from ml_constructs import DataLake
+from ml_constructs import DataLake, GlueEtlJob
 from ml_constructs.ml.batch_transform import BatchTransform
 from ml_constructs.ml.hyperparameter_tuning import ContinuousRange, HyperparameterTuning, Objective
 from ml_constructs.ml.images import SageMakerImage
@@ -56,6 +56,7 @@ def build_full(stack: Stack) -> MlWorkflow:
         stack,
         "Workflow",
         lake=lake,
+        etl=GlueEtlJob(stack, "Features", lake=lake),
         tuning=tune,
         model_registry=ModelPackageGroup(stack, "Models"),
         endpoint=ModelEndpoint(stack, "Serve", lake=lake, image=XGBOOST),
@@ -96,7 +97,8 @@ def test_chains_the_stages_in_order(full):
     while name not in order:
         order.append(name)
         name = branch["States"][name].get("Next") or branch["States"][name].get("Default")
-    assert order[:8] == [
+    assert order[:9] == [
+        "Etl",
         "Tune",
         "BestModel",
         "Register",
@@ -117,7 +119,7 @@ def test_every_task_retries_throttling_with_backoff(full):
         for n, s in _states(_workflow_definition(full)).items()
         if s["Type"] == "Task" and n not in ("RunningExecutions", "NotifyFailure")
     }
-    assert {"Tune", "BestModel", "Register", "BatchModel", "Score", "NotifySuccess"} <= set(tasks)
+    assert {"Etl", "Tune", "BestModel", "Register", "BatchModel", "Score", "NotifySuccess"} <= set(tasks)
     for name, state in tasks.items():
         assert any(
             "ThrottlingException" in r["ErrorEquals"] and r["BackoffRate"] == 2 for r in state["Retry"]
@@ -130,6 +132,13 @@ def test_any_failure_is_notified_then_fails(full):
     assert catch == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
     assert states["NotifyFailure"]["Next"] == "Failed"
     assert states["Failed"]["Type"] == "Fail"
+
+
+def test_etl_runs_the_glue_job_and_waits_for_it(full):
+    etl = _states(_workflow_definition(full))["Etl"]
+    assert etl["Resource"].endswith(
+        ":states:::glue:startJobRun.sync"
+    ) or "glue:startJobRun.sync" in json.dumps(etl["Resource"])
 
 
 def test_guard_skips_when_another_execution_runs(full):

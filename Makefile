@@ -12,7 +12,7 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_CLI_NOTICES := false
 
-.PHONY: install test snapshot-update synth lint clean
+.PHONY: install test snapshot-update synth lint clean docs
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -44,5 +44,23 @@ lint: install
 	$(PY) -m ruff check ml_constructs stacks tests app.py
 	$(PY) -m mypy ml_constructs
 
+## make deploy-local: the reference app deployed with the pinned CDK CLI into AWS emulated on this
+## machine (moto, in this process, on 127.0.0.1; no AWS account): bootstrap, deploy, inventory of
+## every resource, data-plane smoke, destroy. KEEP=1 keeps it serving until Ctrl-C instead (use it
+## with AWS_ENDPOINT_URL, then `make destroy-local` from another shell); PORT=N picks the port.
+deploy-local: install
+	$(PY) -m ml_constructs.local deploy $(if $(KEEP),--keep) $(if $(PORT),--port $(PORT)) $(LOCAL_ARGS)
+
+## make destroy-local: destroy the stacks in the emulator that `make deploy-local KEEP=1` keeps
+destroy-local: install
+	$(PY) -m ml_constructs.local destroy $(if $(PORT),--port $(PORT))
+
 clean:
 	rm -rf cdk.out .pytest_cache
+
+## make docs: regenerate the architecture picture of the reference app (Graphviz from Debian)
+docs: install
+	command -v dot >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz)
+	$(PY) -m ml_constructs.diagram > docs/architecture.dot
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
+	dot -Tpng -Gdpi=110 docs/architecture.dot -o docs/architecture.png

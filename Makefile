@@ -11,6 +11,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_CLI_NOTICES := false
+# Two workers (one per core); tests of one file stay together so module fixtures synthesize once.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: install test snapshot-update synth lint clean docs
 

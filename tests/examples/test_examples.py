@@ -28,6 +28,7 @@ def load_stack_class(example: str, class_name: str):
 
 CASES = {
     "gpu_training_endpoint": ("GpuTrainingEndpointStack", "GpuTrainingEndpoint"),
+    "stream_to_features": ("StreamToFeaturesStack", "StreamToFeatures"),
 }
 
 

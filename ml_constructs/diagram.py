@@ -108,7 +108,9 @@ def architecture_dot(app: App, *, title: str = "") -> str:
             )
             for name in sorted(stages[stage]):
                 kind = type(children[name]).__name__
-                lines.append(f'    {node_id[name]} [label="{name}\\n({kind}, {counts[name]} resources)"];')
+                lines.append(
+                    f'    {node_id[name]} [label="{name}\\n({kind}, {counts[name]} resource{"s" if counts[name] != 1 else ""})"];'
+                )
             lines.append("  }")
         order = {name: STAGES.index(stage_of(child)) for name, child in children.items()}
         edges: set[tuple[str, str]] = set()

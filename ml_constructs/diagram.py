@@ -107,10 +107,9 @@ def architecture_dot(app: App, *, title: str = "") -> str:
                 f' fillcolor="{_COLOURS[stage]}";'
             )
             for name in sorted(stages[stage]):
-                kind = type(children[name]).__name__
-                lines.append(
-                    f'    {node_id[name]} [label="{name}\\n({kind}, {counts[name]} resource{"s" if counts[name] != 1 else ""})"];'
-                )
+                kind, count = type(children[name]).__name__, counts[name]
+                plural = "" if count == 1 else "s"
+                lines.append(f'    {node_id[name]} [label="{name}\\n({kind}, {count} resource{plural})"];')
             lines.append("  }")
         order = {name: STAGES.index(stage_of(child)) for name, child in children.items()}
         edges: set[tuple[str, str]] = set()

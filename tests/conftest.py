@@ -18,6 +18,7 @@ from aws_cdk.cx_api import CloudAssembly  # noqa: E402
 
 from ml_constructs.testing import COMPLIANCE_CONTEXT, templates  # noqa: E402
 from stacks.app import build_app  # noqa: E402
+from tests.harness import scenario  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +40,7 @@ def reference_templates(reference_assembly: CloudAssembly) -> dict[str, dict[str
 
 def synth_stack(build: Callable[[Stack], Any]) -> tuple[Template, Any]:
     """Build one construct (or several) in a fresh stack; return its Template and what
-    ``build`` returned. Use inside module-scoped fixtures so each scenario synthesizes once."""
-    app = App(context=COMPLIANCE_CONTEXT)
-    stack = Stack(app, "Test")
-    built = build(stack)
-    return Template.from_stack(stack), built
+    ``build`` returned, without compliance checks (see ``tests.harness.scenario``). Use inside
+    module-scoped fixtures so each scenario synthesizes once."""
+    built = scenario(build, compliance=False)
+    return built.template, built.built

@@ -9,18 +9,15 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from ml_constructs.testing import COMPLIANCE_CONTEXT, compliance_problems
+from ml_constructs.testing import COMPLIANCE_CONTEXT
+from tests.harness import scenario
 
 
 def synth_checked(build: Callable[[Stack], Any]) -> tuple[Template, Any, list[str]]:
     """Build in a fresh stack; return its Template, what ``build`` returned and the
     compliance problems (cdk-nag, cfn-lint, custom resources) of the same synth."""
-    app = App(context=COMPLIANCE_CONTEXT)
-    stack = Stack(app, "Test")
-    built = build(stack)
-    problems = compliance_problems(app)  # adds cdk-nag and synthesizes once
-    template = Template.from_json(app.synth().get_stack_by_name("Test").template)
-    return template, built, problems
+    checked = scenario(build)
+    return checked.template, checked.built, checked.problems
 
 
 def raises(build: Callable[[Stack], Any]) -> str:

@@ -13,8 +13,7 @@ from ml_constructs.ml.batch_transform import (
     SplitType,
 )
 from ml_constructs.store import DataLake
-
-from ._helpers import find_state, scenario
+from tests.harness import find_state, scenario
 
 
 def transform(stack: Stack, **overrides) -> BatchTransform:

@@ -21,8 +21,7 @@ from ml_constructs.ml.images import SageMakerImage
 from ml_constructs.ml.model_registry import ModelPackageGroup
 from ml_constructs.ml.training_job import MetricDefinition, SpotTraining, TrainingJob
 from ml_constructs.store import DataLake
-
-from ._helpers import find_state, scenario
+from tests.harness import find_state, scenario
 
 RANGES = [
     ContinuousRange("eta", 0.01, 0.3, ScalingType.LOGARITHMIC),

@@ -26,7 +26,7 @@ from ml_constructs.ml.model_endpoint import (
 from ml_constructs.ml.service_model import placeholders, validate_request
 from ml_constructs.store.data_lake import DataLake, Zone
 from tests.conftest import synth_stack
-from tests.ml._helpers import scenario
+from tests.harness import scenario
 
 XGBOOST = SageMakerImage.built_in("xgboost", "1.7-1")
 

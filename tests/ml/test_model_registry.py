@@ -8,8 +8,7 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from ml_constructs.ml.images import SageMakerImage
 from ml_constructs.ml.model_registry import ApprovalStatus, ModelPackageGroup
-
-from ._helpers import find_state, scenario
+from tests.harness import find_state, scenario
 
 
 @pytest.fixture(scope="module")

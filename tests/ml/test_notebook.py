@@ -14,7 +14,7 @@ from ml_constructs.core import secure_log_group
 from ml_constructs.ml.notebook import Notebook, NotebookKind
 from ml_constructs.runtime.lifecycle import MAX_CONTENT_CHARS, on_start_script
 from ml_constructs.store.data_lake import DataLake, Zone
-from tests.ml._helpers import scenario
+from tests.harness import scenario
 
 
 def private_vpc(stack: Stack, lake: DataLake) -> ec2.Vpc:

@@ -17,8 +17,7 @@ from ml_constructs.ml.images import SageMakerImage
 from ml_constructs.ml.model_registry import ModelPackageGroup
 from ml_constructs.ml.training_job import InputChannel, SpotTraining, TrainingJob
 from ml_constructs.store import DataLake
-
-from ._helpers import scenario
+from tests.harness import scenario
 
 
 def build(stack: Stack):

@@ -18,8 +18,7 @@ from ml_constructs.ml.training_job import (
     TrainingJob,
 )
 from ml_constructs.store import DataLake, Zone
-
-from ._helpers import find_state, scenario
+from tests.harness import find_state, scenario
 
 XGBOOST = SageMakerImage.built_in("xgboost", "1.7-1")
 HYPER = {"objective": "binary:logistic", "num_round": 100, "max_depth": 5, "tree_method": "gpu_hist"}

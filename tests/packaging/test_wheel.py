@@ -22,7 +22,8 @@ assert ml_constructs.__file__.startswith(sys.argv[1]), ml_constructs.__file__
 app = App(outdir=sys.argv[2])
 stack = Stack(app, "Installed")
 lake = DataLake(stack, "Lake")
-ObjectTrigger(stack, "Files", lake=lake, schema=RecordSchema.from_fields(Field("id"), Field("n", FieldType.INTEGER)))
+schema = RecordSchema.from_fields(Field("id"), Field("n", FieldType.INTEGER))
+ObjectTrigger(stack, "Files", lake=lake, schema=schema)
 assembly = app.synth()
 print(json.dumps({"file": ml_constructs.__file__, "stacks": [s.stack_name for s in assembly.stacks]}))
 """
@@ -32,7 +33,8 @@ print(json.dumps({"file": ml_constructs.__file__, "stacks": [s.stack_name for s 
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet"]
+        + ["-w", str(out), str(ROOT)],
         check=True,
         capture_output=True,
     )

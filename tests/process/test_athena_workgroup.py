@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from ml_constructs.process import AthenaEngineVersion, AthenaWorkgroup, ResultEncryption
 from ml_constructs.store import DataLake, Zone
 from ml_constructs.testing import normalize_template
-from tests.process.helpers import actions_of, build_error, scenario
+from tests.harness import actions_of, build_error, scenario
 
 
 @pytest.fixture(scope="module")

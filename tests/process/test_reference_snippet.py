@@ -16,7 +16,7 @@ from ml_constructs.process import (
 )
 from ml_constructs.store import DataLake, Zone
 from stacks.ml_stack import SALES_SCHEMA
-from tests.process.helpers import scenario
+from tests.harness import scenario
 
 
 def build(stack: Stack):

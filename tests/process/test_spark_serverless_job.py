@@ -24,7 +24,7 @@ from ml_constructs.process import (
 )
 from ml_constructs.store import DataLake, Zone
 from ml_constructs.testing import normalize_template
-from tests.process.helpers import actions_of, build_error, scenario
+from tests.harness import actions_of, build_error, scenario
 
 MY_SCRIPT = Path(__file__).parent / "fixtures" / "my_job.py"
 

@@ -17,7 +17,7 @@ from ml_constructs.ml.model_endpoint import ModelEndpoint
 from ml_constructs.ml.model_registry import ModelPackageGroup
 from ml_constructs.ml.training_job import InputChannel, SpotTraining, TrainingJob
 from ml_constructs.workflow import MlWorkflow, NewDataTrigger
-from tests.ml._helpers import scenario
+from tests.harness import scenario
 
 XGBOOST = SageMakerImage.built_in("xgboost", "1.7-1")
 

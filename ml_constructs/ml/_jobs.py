@@ -13,18 +13,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..core import invalid
 from ..core.nag import acknowledge_wildcards
 from ..core.naming import resource_name
-from ..core.state_machines import secure_state_machine
 from .service_model import enum_values
 
 # NVIDIA GPU instance families SageMaker offers (Trainium/Inferentia are accelerators, not GPUs).
@@ -273,29 +271,6 @@ def grant_sync_job(
     wildcards = [r for r in resources if "*" in r]
     if wildcards and isinstance(principal, Construct):
         acknowledge_wildcards(principal, reason, resources=wildcards)
-
-
-def on_demand_state_machine(
-    scope: Construct,
-    *,
-    definition: sfn.IChainable,
-    encryption_key: kms.IKey,
-    timeout: Duration,
-    removal_policy: RemovalPolicy,
-    log_retention: logs.RetentionDays,
-    purpose: str,
-) -> tuple[sfn.StateMachine, logs.LogGroup]:
-    """The construct's small state machine that runs its job on demand."""
-    return secure_state_machine(
-        scope,
-        "StateMachine",
-        definition=definition,
-        encryption_key=encryption_key,
-        timeout=timeout,
-        removal_policy=removal_policy,
-        log_retention=log_retention,
-        purpose=purpose,
-    )
 
 
 def timeout_seconds(duration: Duration) -> int:

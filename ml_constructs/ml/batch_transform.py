@@ -15,6 +15,7 @@ from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.nag import acknowledge_object_grants
+from ..core.state_machines import secure_state_machine
 from ..store.data_lake import DataLake, Zone
 from ._jobs import (
     MAX_JOB_SECONDS,
@@ -24,7 +25,6 @@ from ._jobs import (
     grant_sync_job,
     has_local_storage,
     name_field,
-    on_demand_state_machine,
     sagemaker_arn,
     sync_resource,
     unique_name_expression,
@@ -209,8 +209,9 @@ class BatchTransform(Construct):
                 else "$.model_name",
             )
         )
-        self.state_machine, self.log_group = on_demand_state_machine(
+        self.state_machine, self.log_group = secure_state_machine(
             self,
+            "StateMachine",
             definition=definition,
             encryption_key=self.encryption_key,
             timeout=Duration.seconds(self.max_runtime_seconds + 600),

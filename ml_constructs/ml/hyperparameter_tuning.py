@@ -14,6 +14,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, check_choice, check_range, invalid
+from ..core.state_machines import secure_state_machine
 from ..store.data_lake import Zone
 from ._jobs import (
     MAX_JOB_SECONDS,
@@ -22,7 +23,6 @@ from ._jobs import (
     grant_sync_job,
     merged_hyperparameters,
     name_field,
-    on_demand_state_machine,
     sagemaker_arn,
     sdk_resource,
     sync_resource,
@@ -276,8 +276,9 @@ class HyperparameterTuning(Construct):
         self.model_registry = model_registry
         if model_registry is not None:
             definition = definition.next(model_registry.register_task(self, "Register"))
-        self.state_machine, self.log_group = on_demand_state_machine(
+        self.state_machine, self.log_group = secure_state_machine(
             self,
+            "StateMachine",
             definition=definition,
             encryption_key=training.encryption_key,
             timeout=Duration.seconds(timeout + 3600),

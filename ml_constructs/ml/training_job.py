@@ -18,6 +18,7 @@ from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.nag import acknowledge_object_grants
+from ..core.state_machines import secure_state_machine
 from ..store.data_lake import DataLake, Zone
 from ._jobs import (
     MAX_JOB_SECONDS,
@@ -34,7 +35,6 @@ from ._jobs import (
     job_name_prefix,
     merged_hyperparameters,
     name_field,
-    on_demand_state_machine,
     sagemaker_arn,
     subnet_selection,
     sync_resource,
@@ -300,8 +300,9 @@ class TrainingJob(Construct):
         definition = execution_input_pass(self, "Input", {"hyperparameters": {}}).next(
             self.task(self, "Train", hyperparameters_path="$.hyperparameters")
         )
-        self.state_machine, self.log_group = on_demand_state_machine(
+        self.state_machine, self.log_group = secure_state_machine(
             self,
+            "StateMachine",
             definition=definition,
             encryption_key=self.encryption_key,
             timeout=Duration.seconds(min(timeout, MAX_JOB_SECONDS + 3600)),

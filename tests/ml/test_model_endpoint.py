@@ -14,7 +14,7 @@ from aws_cdk.assertions import Match
 from botocore.validate import ParamValidator
 
 from ml_constructs.core import secure_log_group
-from ml_constructs.ml._jobs import on_demand_state_machine
+from ml_constructs.core.state_machines import secure_state_machine
 from ml_constructs.ml.images import SageMakerImage
 from ml_constructs.ml.model_endpoint import (
     Autoscaling,
@@ -135,8 +135,9 @@ def workflow():
             stack, "Serve", lake=lake, image=XGBOOST, models_prefix="training/", autoscaling=Autoscaling()
         )
         chain = endpoint.deploy_tasks(stack, "Deploy", model_data_path="$.training.ModelArtifacts")
-        machine, _ = on_demand_state_machine(
+        machine, _ = secure_state_machine(
             stack,
+            "StateMachine",
             definition=chain,
             encryption_key=lake.encryption_key,
             timeout=Duration.hours(2),

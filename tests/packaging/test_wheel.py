@@ -35,7 +35,9 @@ def wheel(tmp_path_factory) -> Path:
     # Build from a clean copy: setuptools' build/ folder would otherwise land in the repo and
     # keep files deleted from the source in later wheels.
     source = tmp_path_factory.mktemp("source")
-    shutil.copytree(ROOT / "ml_constructs", source / "ml_constructs", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "ml_constructs", source / "ml_constructs", ignore=shutil.ignore_patterns("__pycache__")
+    )
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     out = tmp_path_factory.mktemp("dist")

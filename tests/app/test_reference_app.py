@@ -65,3 +65,28 @@ def test_synth_with_cdk_builtin_validator_and_default_rules(monkeypatch, tmp_pat
     )
     assembly = build_app(app, nag=False).synth()
     assert nag_findings(assembly) == []
+
+
+def test_every_sagemaker_request_in_the_app_is_valid(reference_templates):
+    """Training, tuning, transform, model, endpoint config: each request inside each synthesized
+    state machine passes botocore's SageMaker model (shapes, types, enums, ranges, patterns)."""
+    from ml_constructs.ml.service_model import (
+        definitions_from_template,
+        state_machine_requests,
+        validate_request,
+    )
+
+    operations, problems = set(), {}
+    for name, template in reference_templates.items():
+        for logical_id, definition in definitions_from_template(template).items():
+            for operation, request in state_machine_requests(definition):
+                operations.add(operation)
+                problems[f"{name}/{logical_id}:{operation}"] = validate_request(operation, request)
+    assert {
+        "CreateTrainingJob",
+        "CreateHyperParameterTuningJob",
+        "CreateTransformJob",
+        "CreateModel",
+        "CreateEndpointConfig",
+    } <= operations, operations
+    assert {k: v for k, v in problems.items() if v} == {}

@@ -58,7 +58,7 @@ class MlWorkflow(Construct):
     """A Step Functions state machine that runs the ML lifecycle from data to predictions.
 
     ``Input`` (execution input over defaults) -> optional guard (skip when another execution is
-    running) -> ``etl`` -> ``tuning`` (then the best job's artifacts) or ``training`` ->
+    running) -> ``etl`` (and its crawler) -> ``tuning`` (then the best job's artifacts) or ``training`` ->
     optional model registration -> ``endpoint`` deployment (new model + endpoint config, create
     or update the endpoint in place) and/or ``batch`` transform -> SNS success notice. Every
     task retries throttling and transient faults with exponential backoff; any failure is
@@ -80,6 +80,8 @@ class MlWorkflow(Construct):
         new_data: start when new objects land in the lake (:class:`NewDataTrigger`).
         skip_if_running: with triggers, an execution ends early when another is running
             (default True), so a burst of new files starts one run, not hundreds.
+        crawl_after_etl: start the ETL job's crawler after it (when it has one), so the Glue
+            catalog (and Athena) sees the new feature tables (default True).
         notification_topic: SNS topic for success/failure notices (default: a new KMS topic).
         timeout: the whole execution's limit (default 24 h; 1 min - 1 year).
     """
@@ -99,6 +101,7 @@ class MlWorkflow(Construct):
         schedule: events.Schedule | None = None,
         new_data: NewDataTrigger | None = None,
         skip_if_running: bool = True,
+        crawl_after_etl: bool = True,
         notification_topic: sns.ITopic | None = None,
         encryption_key: kms.IKey | None = None,
         timeout: Duration = Duration.hours(24),
@@ -156,6 +159,9 @@ class MlWorkflow(Construct):
         steps: list[sfn.IChainable] = []
         if etl is not None:
             steps.append(etl.start_task(self, "Etl"))
+            crawl = getattr(etl, "crawl_task", None)
+            if crawl_after_etl and callable(crawl) and getattr(etl, "crawler", None) is not None:
+                steps.append(crawl(self, "Crawl"))
         if tuning is not None:
             steps.append(
                 tuning.task(

@@ -97,8 +97,9 @@ def test_chains_the_stages_in_order(full):
     while name not in order:
         order.append(name)
         name = branch["States"][name].get("Next") or branch["States"][name].get("Default")
-    assert order[:9] == [
+    assert order[:10] == [
         "Etl",
+        "Crawl",
         "Tune",
         "BestModel",
         "Register",

@@ -67,3 +67,22 @@ def test_compliance_reports_nag_findings_lint_warnings_and_custom_resources():
 def test_compliance_needs_the_reporting_context():
     with pytest.raises(ValueError, match="COMPLIANCE_CONTEXT"):
         compliance_problems(App())
+
+
+def test_public_api_is_complete_and_lazy():
+    """Every name in __all__ resolves; nothing is imported until it is asked for."""
+    import subprocess
+    import sys
+
+    import ml_constructs
+
+    assert sorted(ml_constructs.__all__) == sorted(ml_constructs._EXPORTS)
+    for name in ml_constructs.__all__:
+        assert getattr(ml_constructs, name) is not None, name
+    probe = (
+        "import sys, ml_constructs; from ml_constructs import DataLake; "
+        "print(sorted(m for m in sys.modules "
+        "if m.startswith(('ml_constructs.ml', 'aws_cdk.aws_sagemaker'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]", loaded

@@ -328,7 +328,7 @@ class StreamIngest(Construct):
                 environment={"SCHEMA": schema.to_json()},
                 timeout=transform_timeout,
                 memory_size=transform_memory_size,
-                log_retention=log_retention,
+                retention=log_retention,
                 removal_policy=removal,
             )
             self.transform_function = parts.function

@@ -47,7 +47,7 @@ def python_function(
     environment: dict[str, str] | None = None,
     timeout: Duration = Duration.minutes(1),
     memory_size: int = 512,
-    log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+    retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     code: lambda_.Code | None = None,
 ) -> PythonFunctionParts:
@@ -62,7 +62,7 @@ def python_function(
         scope,
         f"{id}Logs",
         encryption_key=encryption_key,
-        retention=log_retention,
+        retention=retention,
         removal_policy=removal_policy,
     )
     function = lambda_.Function(

@@ -22,7 +22,7 @@ def secure_state_machine(
     timeout: Duration,
     purpose: str,
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-    log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+    retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
 ) -> tuple[sfn.StateMachine, logs.LogGroup]:
     """A standard state machine with ALL-level logs in an encrypted group and X-Ray tracing.
 
@@ -33,7 +33,7 @@ def secure_state_machine(
         scope,
         f"{id}Logs",
         encryption_key=encryption_key,
-        retention=log_retention,
+        retention=retention,
         removal_policy=removal_policy,
     )
     machine = sfn.StateMachine(

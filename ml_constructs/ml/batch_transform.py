@@ -216,7 +216,7 @@ class BatchTransform(Construct):
             encryption_key=self.encryption_key,
             timeout=Duration.seconds(self.max_runtime_seconds + 600),
             removal_policy=removal,
-            log_retention=log_retention,
+            retention=log_retention,
             purpose=f"Runs the batch transform of {self.node.path} on demand",
         )
         self.grant_run(self.state_machine)

@@ -283,7 +283,7 @@ class HyperparameterTuning(Construct):
             encryption_key=training.encryption_key,
             timeout=Duration.seconds(timeout + 3600),
             removal_policy=removal_policy or training.lake.removal_policy,
-            log_retention=log_retention,
+            retention=log_retention,
             purpose=f"Runs the hyperparameter tuning job of {self.node.path} on demand",
         )
         self.grant_run(self.state_machine)

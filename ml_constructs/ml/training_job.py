@@ -307,7 +307,7 @@ class TrainingJob(Construct):
             encryption_key=self.encryption_key,
             timeout=Duration.seconds(min(timeout, MAX_JOB_SECONDS + 3600)),
             removal_policy=removal,
-            log_retention=log_retention,
+            retention=log_retention,
             purpose=f"Runs the training job of {self.node.path} on demand",
         )
         self.grant_run(self.state_machine)

@@ -270,7 +270,7 @@ class MlWorkflow(Construct):
             encryption_key=key,
             timeout=timeout,
             removal_policy=removal,
-            log_retention=log_retention,
+            retention=log_retention,
             purpose=f"ML workflow {self.node.path}: ETL, tune/train, deploy",
         )
         role = self.state_machine.role

@@ -142,7 +142,7 @@ def workflow():
             encryption_key=lake.encryption_key,
             timeout=Duration.hours(2),
             removal_policy=RemovalPolicy.RETAIN,
-            log_retention=lake_retention(),
+            retention=lake_retention(),
             purpose="deploy a model",
         )
         endpoint.grant_deploy(machine)

@@ -89,6 +89,7 @@ def test_valid_record_without_newline_gets_one_appended_without_reserializing(ex
     assert (result, data) == (OK, raw + b"\n")
 
 
+@settings(deadline=None)
 @given(st.binary(min_size=1, max_size=300))
 def test_appending_a_newline_to_base64_is_exact(raw):
     assert ft.with_newline(b64(raw), raw) == b64(raw + b"\n")

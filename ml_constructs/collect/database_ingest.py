@@ -33,7 +33,7 @@ from ..core import (
 )
 from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_wildcards
-from ..core.naming import resource_name
+from ..core.naming import resource_name, slug
 from ..store.data_lake import DataLake
 
 
@@ -306,7 +306,9 @@ class DatabaseIngest(Construct):
         if target is None:
             raise invalid(self, "bucket", None, "a bucket, or a lake whose raw zone is the target")
         removal = removal_policy or (lake.removal_policy if lake else RemovalPolicy.RETAIN)
-        prefix = check_s3_prefix(self, "prefix", prefix if prefix is not None else f"databases/{_slug(id)}/")
+        prefix = check_s3_prefix(
+            self, "prefix", prefix if prefix is not None else f"databases/{slug(id, 'database')}/"
+        )
         if not prefix:
             raise invalid(self, "prefix", prefix, "a non-empty key prefix such as 'databases/orders/'")
         if ssl_mode is not None:
@@ -719,10 +721,6 @@ class DatabaseIngest(Construct):
     def s3_uri(self) -> str:
         """Where the tables land: ``s3://<bucket>/<prefix>``."""
         return self.bucket.s3_url_for_object(self.prefix)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9_.-]+", "-", text.lower()).strip("-") or "database"
 
 
 def _policy(role: iam.Role) -> iam.CfnPolicy:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -35,7 +34,7 @@ from ..core import (
 )
 from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_wildcards
-from ..core.naming import catalog_name
+from ..core.naming import catalog_name, slug
 from ..core.schema import MAX_SCHEMA_JSON_BYTES
 from ..store.data_lake import DataLake, Zone
 
@@ -261,7 +260,7 @@ class StreamIngest(Construct):
                     f"{len(schema.to_json())} bytes of JSON",
                     f"<= {MAX_SCHEMA_JSON_BYTES} bytes (Lambda environment limit)",
                 )
-        name = re.sub(r"[^a-z0-9_.-]+", "-", id.lower()).strip("-") or "stream"
+        name = slug(id, "stream")
         prefix = self._prefix("prefix", prefix, f"streams/{name}/")
         error_prefix = self._prefix("error_prefix", error_prefix, f"stream-errors/{name}/")
         backup_prefix = self._prefix("backup_prefix", backup_prefix, f"stream-backup/{name}/")

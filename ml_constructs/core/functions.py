@@ -17,6 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .iam import depend_on_role_policy
 from .logs import DEFAULT_LOG_RETENTION, secure_log_group
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
@@ -88,10 +89,5 @@ def python_function(
             resources=[log_group.log_group_arn],
         )
     )
-    # CDK makes the function depend on its role and the role's policy; the role is already a
-    # GetAtt (cfn-lint W3005), the policy is the real ordering need: logs work from the first run.
-    policy = role.node.find_child("DefaultPolicy").node.default_child
-    cfn_function = function.node.default_child
-    assert isinstance(policy, iam.CfnPolicy) and isinstance(cfn_function, lambda_.CfnFunction)
-    cfn_function.add_override("DependsOn", [policy.logical_id])
+    depend_on_role_policy(function, role)
     return PythonFunctionParts(function=function, role=role, log_group=log_group)

@@ -20,3 +20,8 @@ def resource_name(scope: Construct, *, max_length: int = 63, separator: str = "-
     return Names.unique_resource_name(
         scope, max_length=max_length, separator=separator, allowed_special_characters=separator
     )
+
+
+def slug(text: str, default: str) -> str:
+    """``text`` as a lowercase key-prefix segment (letters, digits, ``_ . -``), or ``default``."""
+    return re.sub(r"[^a-z0-9_.-]+", "-", text.lower()).strip("-") or default

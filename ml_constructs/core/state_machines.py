@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .iam import depend_on_role_policy
 from .logs import DEFAULT_LOG_RETENTION, secure_log_group
 from .nag import acknowledge_wildcards
 
@@ -46,14 +46,7 @@ def secure_state_machine(
         logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         removal_policy=removal_policy,
     )
-    # CDK makes the machine depend on its role, already a GetAtt (cfn-lint W3005): keep the
-    # policy, the real ordering need.
-    cfn_machine = machine.node.default_child
-    policy = machine.role.node.try_find_child("DefaultPolicy")
-    if isinstance(cfn_machine, sfn.CfnStateMachine) and policy is not None:
-        cfn_policy = policy.node.default_child
-        assert isinstance(cfn_policy, iam.CfnPolicy)
-        cfn_machine.add_override("DependsOn", [cfn_policy.logical_id])
+    depend_on_role_policy(machine, machine.role)
     acknowledge_wildcards(
         machine.role,
         "Step Functions log delivery (logs:*LogDelivery, logs:PutResourcePolicy, "

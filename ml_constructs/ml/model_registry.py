@@ -87,8 +87,8 @@ class ModelPackageGroup(Construct):
 
         The role running it needs :meth:`grant_register`.
         """
-        check_choice_list(self, "content_types", content_types)
-        check_choice_list(self, "response_types", response_types)
+        _check_mime_types(self, "content_types", content_types)
+        _check_mime_types(self, "response_types", response_types)
         for value in realtime_instance_types:
             check_instance_type(self, "realtime_instance_types", value, "ProductionVariantInstanceType")
         for value in transform_instance_types:
@@ -138,6 +138,6 @@ class ModelPackageGroup(Construct):
         )
 
 
-def check_choice_list(scope: Construct, argument: str, values: Sequence[str]) -> None:
+def _check_mime_types(scope: Construct, argument: str, values: Sequence[str]) -> None:
     if not 1 <= len(values) <= 10 or any(not v or len(v) > 256 for v in values):
         raise invalid(scope, argument, list(values), "1-10 MIME types of 1-256 characters")

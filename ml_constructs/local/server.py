@@ -37,9 +37,10 @@ def install() -> None:
     global _installed
     from moto.cloudformation import parsing
 
-    from . import firehose, models, runner, services
+    from . import firehose, iam, models, runner, services
 
     services.extend()
+    iam.install()
     runner.install()
     firehose.install()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):

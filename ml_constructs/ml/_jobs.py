@@ -183,6 +183,13 @@ def intrinsic_string(text: str) -> str:
     return "'" + re.sub(r"(['{}\\])", r"\\\1", text) + "'"
 
 
+def result_path_value(result_path: str | None) -> str:
+    """A state's ``ResultPath`` for ``state_json``: ``None`` (discard the result) becomes
+    ``JsonPath.DISCARD``, which renders as JSON ``null``; CDK drops a Python ``None`` from
+    ``CustomState`` JSON, and the default ``$`` would then replace the whole state."""
+    return sfn.JsonPath.DISCARD if result_path is None else result_path
+
+
 def merged_hyperparameters(defaults: Mapping[str, str], path: str) -> str:
     """An intrinsic merging the hyperparameters at ``path`` over ``defaults`` (shallow)."""
     literal = intrinsic_string(json.dumps(dict(defaults), separators=(",", ":"), sort_keys=True))

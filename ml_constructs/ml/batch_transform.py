@@ -25,6 +25,7 @@ from ._jobs import (
     grant_sync_job,
     has_local_storage,
     name_field,
+    result_path_value,
     sagemaker_arn,
     sync_resource,
     unique_name_expression,
@@ -335,7 +336,7 @@ class BatchTransform(Construct):
                 "TransformJobStatus.$": "$.TransformJobStatus",
                 "S3OutputPath.$": "$.TransformOutput.S3OutputPath",
             },
-            "ResultPath": result_path,
+            "ResultPath": result_path_value(result_path),
         }
         return sfn.CustomState(scope, id, state_json=state)
 
@@ -383,13 +384,15 @@ class BatchTransform(Construct):
                 "ModelArn.$": "$.ModelArn",
                 "ModelName.$": "States.ArrayGetItem(States.StringSplit($.ModelArn, '/'), 1)",
             },
-            "ResultPath": result_path,
+            "ResultPath": result_path_value(result_path),
         }
         return sfn.CustomState(scope, id, state_json=state)
 
     @property
     def model_prefix(self) -> str:
-        return f"{self.job_name_prefix[:20]}-model"
+        # Lower case: SageMaker lowercases names in ARNs, and create_model_task reads the name back
+        # from the model ARN, so a mixed-case name would not be found by the transform.
+        return f"{self.job_name_prefix[:20]}-model".lower()
 
     def grant_run(self, grantee: iam.IGrantable) -> None:
         """Let ``grantee`` run :meth:`task`: create, describe and stop this construct's
@@ -401,6 +404,8 @@ class BatchTransform(Construct):
                 "sagemaker:CreateTransformJob",
                 "sagemaker:DescribeTransformJob",
                 "sagemaker:StopTransformJob",
+                # Step Functions tags every job it starts with .sync (MANAGED_BY_AWS).
+                "sagemaker:AddTags",
             ],
             resources=[sagemaker_arn(self, "transform-job", f"{self.job_name_prefix}-*")],
             events_rule="StepFunctionsGetEventsForSageMakerTransformJobsRule",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -15,7 +16,6 @@ from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, check_choice, check_range, invalid
 from ..core.state_machines import secure_state_machine
-from ..store.data_lake import Zone
 from ._jobs import (
     MAX_JOB_SECONDS,
     check_duration,
@@ -23,6 +23,7 @@ from ._jobs import (
     grant_sync_job,
     merged_hyperparameters,
     name_field,
+    result_path_value,
     sagemaker_arn,
     sdk_resource,
     sync_resource,
@@ -270,6 +271,7 @@ class HyperparameterTuning(Construct):
         timeout = self.max_runtime_seconds or MAX_JOB_SECONDS
         definition = (
             execution_input_pass(self, "Input", {"hyperparameters": {}})
+            .next(self.overrides_check(self, "CheckOverrides", hyperparameters_path="$.hyperparameters"))
             .next(self.task(self, "Tune", hyperparameters_path="$.hyperparameters"))
             .next(self.best_training_job_task(self, "DescribeBest"))
         )
@@ -398,6 +400,10 @@ class HyperparameterTuning(Construct):
 
     def _training_definition(self) -> dict[str, Any]:
         definition = self.training.definition(checkpoint_suffix="")
+        # Trials share one training definition, and SageMaker documents no per-trial checkpoint
+        # path: with one CheckpointConfig every trial would resume from the others' models. So
+        # tuning trials run without checkpoints; an interrupted spot trial starts over.
+        definition.pop("CheckpointConfig", None)
         definition["StaticHyperParameters"] = dict(self.static_hyperparameters)
         return definition
 
@@ -445,12 +451,6 @@ class HyperparameterTuning(Construct):
             )
         )
         definition = params["TrainingJobDefinition"]
-        if self.training.spot is not None:
-            base = self.training.lake.s3_uri(Zone.MODELS, self.training.checkpoint_prefix or "")
-            definition["CheckpointConfig"] = {
-                "S3Uri.$": f"States.Format('{base}{{}}/', $$.Execution.Name)",
-                "LocalPath": self.training.spot.local_path,
-            }
         if hyperparameters_path:
             del definition["StaticHyperParameters"]
             definition["StaticHyperParameters.$"] = merged_hyperparameters(
@@ -471,9 +471,34 @@ class HyperparameterTuning(Construct):
                 "HyperParameterTuningJobStatus.$": "$.HyperParameterTuningJobStatus",
                 "BestTrainingJob.$": "$.BestTrainingJob",
             },
-            "ResultPath": result_path,
+            "ResultPath": result_path_value(result_path),
         }
         return sfn.CustomState(scope, id, state_json=state)
+
+    def overrides_check(self, scope: Construct, id: str, *, hyperparameters_path: str) -> sfn.Chain:
+        """States that fail the execution (error ``TunedHyperparameterOverride``) when the
+        overrides at ``hyperparameters_path`` name a tuned hyperparameter.
+
+        SageMaker rejects a tuning job whose static hyperparameters include a tuned one; failing
+        here says which name and why before any job starts. Put it before :meth:`task`.
+        """
+        tuned = sorted(r.name for r in self.ranges)
+        static = ", ".join(sorted(self.static_hyperparameters)) or "(none)"
+        fail = sfn.Fail(
+            scope,
+            f"{id} Rejected",
+            error="TunedHyperparameterOverride",
+            cause=f"The execution input overrides a hyperparameter that {self.node.path} tunes "
+            f"({', '.join(tuned)}); overrides may set the static ones only: {static}",
+        )
+        accepted = sfn.Pass(scope, f"{id} Accepted", comment="No tuned hyperparameter overridden")
+        present = [sfn.Condition.is_present(json_member(hyperparameters_path, name)) for name in tuned]
+        choice = (
+            sfn.Choice(scope, id, comment="Reject overrides of tuned hyperparameters")
+            .when(present[0] if len(present) == 1 else sfn.Condition.or_(*present), fail)
+            .otherwise(accepted)
+        )
+        return sfn.Chain.custom(choice, [accepted], accepted)
 
     def best_training_job_task(
         self,
@@ -497,7 +522,7 @@ class HyperparameterTuning(Construct):
                 "TrainingImage.$": "$.AlgorithmSpecification.TrainingImage",
                 "RoleArn.$": "$.RoleArn",
             },
-            "ResultPath": result_path,
+            "ResultPath": result_path_value(result_path),
         }
         return sfn.CustomState(scope, id, state_json=state)
 
@@ -511,6 +536,8 @@ class HyperparameterTuning(Construct):
                 "sagemaker:DescribeHyperParameterTuningJob",
                 "sagemaker:StopHyperParameterTuningJob",
                 "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+                # Step Functions tags every job it starts with .sync (MANAGED_BY_AWS).
+                "sagemaker:AddTags",
             ],
             resources=[self.job_arn_pattern],
             events_rule="StepFunctionsGetEventsForSageMakerTuningJobsRule",
@@ -540,6 +567,13 @@ class HyperparameterTuning(Construct):
     def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` start the on-demand state machine."""
         return self.state_machine.grant_start_execution(grantee)
+
+
+def json_member(path: str, name: str) -> str:
+    """The JSONPath of member ``name`` under ``path`` (bracket notation unless an identifier)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        return f"{path}.{name}"
+    return f"{path}['{name}']"
 
 
 def job_name_prefix_for_tuning(scope: Construct, given: str | None) -> str:

@@ -671,7 +671,7 @@ class ModelEndpoint(Construct):
                 "Comment": f"Create a model for {self.node.path}",
                 "Resource": sync_resource("createModel", ""),
                 "Parameters": model,
-                "ResultPath": None,
+                "ResultPath": sfn.JsonPath.DISCARD,
             },
         )
         create_config = sfn.CustomState(
@@ -682,7 +682,7 @@ class ModelEndpoint(Construct):
                 "Comment": f"Create an endpoint config for {self.node.path}",
                 "Resource": sync_resource("createEndpointConfig", ""),
                 "Parameters": config,
-                "ResultPath": None,
+                "ResultPath": sfn.JsonPath.DISCARD,
             },
         )
         describe = self._describe_state(scope, f"{id} Find endpoint", result_path)
@@ -774,7 +774,7 @@ class ModelEndpoint(Construct):
                     "MinCapacity": config.min_capacity,
                     "MaxCapacity": config.max_capacity,
                 },
-                "ResultPath": None,
+                "ResultPath": sfn.JsonPath.DISCARD,
             },
         )
         policy = sfn.CustomState(
@@ -797,7 +797,7 @@ class ModelEndpoint(Construct):
                         "ScaleOutCooldown": int(config.scale_out_cooldown.to_seconds()),
                     },
                 },
-                "ResultPath": None,
+                "ResultPath": sfn.JsonPath.DISCARD,
             },
         )
         return sfn.Chain.start(register).next(policy)

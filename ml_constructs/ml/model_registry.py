@@ -14,7 +14,14 @@ from constructs import Construct
 
 from ..core import invalid
 from ..core.naming import resource_name
-from ._jobs import check_instance_type, grant_sync_job, job_name_prefix, sagemaker_arn, sdk_resource
+from ._jobs import (
+    check_instance_type,
+    grant_sync_job,
+    job_name_prefix,
+    result_path_value,
+    sagemaker_arn,
+    sdk_resource,
+)
 from .images import SageMakerImage
 
 
@@ -120,7 +127,7 @@ class ModelPackageGroup(Construct):
             "Resource": sdk_resource("createModelPackage"),
             "Parameters": params,
             "ResultSelector": {"ModelPackageArn.$": "$.ModelPackageArn"},
-            "ResultPath": result_path,
+            "ResultPath": result_path_value(result_path),
         }
         return sfn.CustomState(scope, id, state_json=state)
 

@@ -35,6 +35,7 @@ from ._jobs import (
     job_name_prefix,
     merged_hyperparameters,
     name_field,
+    result_path_value,
     sagemaker_arn,
     subnet_selection,
     sync_resource,
@@ -515,7 +516,7 @@ class TrainingJob(Construct):
                 "ModelArtifacts.$": "$.ModelArtifacts.S3ModelArtifacts",
                 "TrainingImage.$": "$.AlgorithmSpecification.TrainingImage",
             },
-            "ResultPath": result_path,
+            "ResultPath": result_path_value(result_path),
         }
         return sfn.CustomState(scope, id, state_json=state)
 
@@ -529,6 +530,8 @@ class TrainingJob(Construct):
                 "sagemaker:CreateTrainingJob",
                 "sagemaker:DescribeTrainingJob",
                 "sagemaker:StopTrainingJob",
+                # Step Functions tags every job it starts with .sync (MANAGED_BY_AWS).
+                "sagemaker:AddTags",
             ],
             resources=[self.job_arn_pattern],
             events_rule="StepFunctionsGetEventsForSageMakerTrainingJobsRule",

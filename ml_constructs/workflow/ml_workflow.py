@@ -65,8 +65,9 @@ class MlWorkflow(Construct):
     caught, notified with its cause, and ends the execution in a Fail state. Logs (ALL, to an
     encrypted log group) and X-Ray tracing are on. An alarm fires on failed executions.
 
-    Execution input may override ``hyperparameters`` (an object of strings) and
-    ``training_instance_type``, e.g. ``{"hyperparameters": {"max_depth": "8"}}``.
+    Execution input may override static ``hyperparameters`` (an object of strings) and
+    ``training_instance_type``, e.g. ``{"hyperparameters": {"num_round": "200"}}``; overriding
+    a tuned one fails the execution (``TunedHyperparameterOverride``) before any job starts.
 
     Args:
         lake: the data lake (key, new-data trigger bucket).
@@ -161,8 +162,11 @@ class MlWorkflow(Construct):
             steps.append(etl.start_task(self, "Etl"))
             crawl = getattr(etl, "crawl_task", None)
             if crawl_after_etl and callable(crawl) and getattr(etl, "crawler", None) is not None:
-                steps.append(crawl(self, "Crawl"))
+                steps.append(self._crawl_states(crawl(self, "Crawl")))
         if tuning is not None:
+            steps.append(
+                tuning.overrides_check(self, "CheckOverrides", hyperparameters_path="$.hyperparameters")
+            )
             steps.append(
                 tuning.task(
                     self,
@@ -352,6 +356,20 @@ class MlWorkflow(Construct):
             description=f"An execution of {self.node.path} failed",
             topic=self.notification_topic,
         )
+
+    def _crawl_states(self, crawl: sfn.TaskStateBase) -> sfn.Chain:
+        """The crawl, tolerant of a crawler still busy with an earlier run: retry for about 15
+        minutes, then go on without it (training reads the features from S3, not the catalog;
+        the next run's crawl picks the new partitions up)."""
+        busy = ["Glue.CrawlerRunningException"]
+        crawl.add_retry(errors=busy, interval=Duration.seconds(30), backoff_rate=2.0, max_attempts=5)
+        skipped = sfn.Pass(
+            self,
+            "CrawlSkipped",
+            comment="The crawler was still running an earlier crawl; the catalog catches up next run",
+        )
+        crawl.add_catch(skipped, errors=busy, result_path="$.crawl_skipped")
+        return sfn.Chain.custom(crawl, [crawl, skipped], crawl)
 
     def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` start executions (e.g. a CI job after new data)."""

@@ -1,8 +1,9 @@
 """IAM at run time: runtime principals call the emulator as their own role, and it is enforced.
 
-The emulator does not check the deploying user (the CDK CLI signs with fake keys, as an
-administrator would). What it checks is what least-privilege roles get wrong: the calls a
-state machine, a Lambda function, a Glue / EMR Serverless / SageMaker job makes at run time.
+The emulator does not check the deploying user (the CDK CLI signs with fake keys, or as the
+bootstrap roles it assumes, as an administrator would). What it checks is what
+least-privilege roles get wrong: the calls a state machine, a Lambda function, a Glue / EMR
+Serverless / SageMaker job makes at run time.
 Those calls are signed with temporary credentials of the principal's own role
 (:func:`client_as`, through ``sts:AssumeRole`` on moto's STS), and every request signed with
 such credentials is authorized by moto's IAM policy evaluator against the role's identity
@@ -17,6 +18,7 @@ Turn it off (every request allowed, as before) with ``ML_CONSTRUCTS_LOCAL_IAM=of
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from typing import Any
@@ -25,6 +27,7 @@ from . import api
 
 _lock = threading.Lock()
 _sessions: dict[tuple[str, str | None], Any] = {}
+_runtime_keys: set[str] = set()  # access key ids handed to runtime principals
 _installed = False
 
 # Temporary credentials of assumed roles start with this prefix (moto's STS and AWS alike).
@@ -57,15 +60,30 @@ def install() -> None:
             settings.INITIAL_NO_AUTH_ACTION_COUNT = saved
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign]
+
+    from moto.iam.access_control import IAMPolicy
+
+    policy_init = IAMPolicy.__init__
+
+    def init(self: Any, policy: Any) -> None:
+        # Inline role policies created through CloudFormation are stored as parsed documents;
+        # moto's evaluator expected a JSON string or a wrapper dict.
+        if isinstance(policy, dict) and "policy_document" not in policy:
+            policy = json.dumps(policy)
+        policy_init(self, policy)
+
+    IAMPolicy.__init__ = init  # type: ignore[method-assign]
     _installed = True
 
 
 def _signed_by_assumed_role(response: Any) -> bool:
+    """Whether the request is signed with credentials :func:`session_as` handed to a runtime
+    principal (the CDK CLI's own bootstrap-role sessions are the deployer's, not checked)."""
     try:
         key = response.get_access_key()
     except Exception:  # noqa: BLE001 - unsigned or malformed: not a runtime principal
         return False
-    return isinstance(key, str) and key.startswith(_ASSUMED_PREFIX)
+    return isinstance(key, str) and key.startswith(_ASSUMED_PREFIX) and key in _runtime_keys
 
 
 def session_as(role_arn: str | None, region: str = api.REGION, *, name: str = "ml-constructs-local") -> Any:
@@ -85,6 +103,7 @@ def session_as(role_arn: str | None, region: str = api.REGION, *, name: str = "m
         if found is None:
             sts = api.client("sts", region)
             credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=name[:64])["Credentials"]
+            _runtime_keys.add(credentials["AccessKeyId"])
             found = boto3.session.Session(
                 aws_access_key_id=credentials["AccessKeyId"],
                 aws_secret_access_key=credentials["SecretAccessKey"],
@@ -115,3 +134,4 @@ def forget_sessions() -> None:
     """Drop cached role sessions (after a moto reset the credentials are gone)."""
     with _lock:
         _sessions.clear()
+        _runtime_keys.clear()

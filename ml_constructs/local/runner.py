@@ -5,8 +5,9 @@ Two additions to moto, installed by :func:`install`:
 - ``LambdaFunction._invoke_lambda`` for ``python*`` zip functions: the deployment package is
   unpacked once into a temporary folder and the handler runs in a child process of this
   Python (``sys.executable``: the runtime code needs only the standard library and boto3) with
-  the function's environment variables, fake credentials and ``AWS_ENDPOINT_URL`` pointing at
-  the emulator; its output goes to the function's CloudWatch log group, as on AWS. Other
+  the function's environment variables, temporary credentials of its execution role (so
+  :mod:`.iam` authorizes its calls against that role's policies) and ``AWS_ENDPOINT_URL``
+  pointing at the emulator; its output goes to the function's CloudWatch log group, as on AWS. Other
   runtimes keep moto's Docker path. A function's ``LoggingConfig.LogGroup`` (which moto
   ignored) is where its logs go.
 - EventBridge rules deliver to Lambda functions and Step Functions state machines (moto
@@ -167,6 +168,14 @@ def _unpack(code: bytes) -> Path:
         return folder
 
 
+def _role_credentials(function: Any) -> Any:
+    """The function's execution role's temporary credentials (as the Lambda service hands them
+    to a function), so that its calls are authorized against that role's policies."""
+    from . import iam
+
+    return iam.session_as(str(function.role or "") or None, function.region).get_credentials()
+
+
 def invoke_locally(function: Any, event: Any) -> tuple[str, bool, str]:
     """Run ``function`` (a moto ``LambdaFunction``) on ``event``: (result JSON, errored, logs)."""
     module, _, handler = str(function.handler).rpartition(".")
@@ -178,10 +187,11 @@ def invoke_locally(function: Any, event: Any) -> tuple[str, bool, str]:
         if key in os.environ
     }
     env.update({str(k): str(v) for k, v in (function.environment_vars or {}).items()})
+    credentials = _role_credentials(function)
     env.update(
-        AWS_ACCESS_KEY_ID=api.ACCESS_KEY,
-        AWS_SECRET_ACCESS_KEY=api.SECRET_KEY,
-        AWS_SESSION_TOKEN="local",
+        AWS_ACCESS_KEY_ID=credentials.access_key,
+        AWS_SECRET_ACCESS_KEY=credentials.secret_key,
+        AWS_SESSION_TOKEN=credentials.token or "local",
         AWS_REGION=function.region,
         AWS_DEFAULT_REGION=function.region,
         AWS_ENDPOINT_URL=str(api.endpoint()),

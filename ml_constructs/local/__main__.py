@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     deploy.add_argument("--no-smoke", dest="smoke", action="store_false", help="skip the data-plane smoke")
     deploy.add_argument(
+        "--no-pipeline",
+        dest="pipeline",
+        action="store_false",
+        help="skip the end-to-end run (sample data -> workflow -> endpoint predictions)",
+    )
+    deploy.add_argument(
         "--output", type=Path, help="cloud assembly folder (default .cache/local-aws/cdk.out)"
     )
     deploy.add_argument(
@@ -114,6 +120,21 @@ def _deploy(args: argparse.Namespace) -> int:
                     problems.append(f"smoke failed: {result.name}")
         if not inventory.ok:
             problems.append(f"{len(inventory.missing)} resource(s) missing")
+        pipeline = None
+        if args.pipeline:
+            from .pipeline import run_pipeline
+
+            _print("==> the pipeline, end to end, on sample data")
+            started_pipeline = time.perf_counter()
+            try:
+                pipeline = run_pipeline(deployment.assembly, log=_print)
+            except Exception as error:  # noqa: BLE001 - reported, and the run fails
+                problems.append(f"pipeline: {type(error).__name__}: {error}")
+            else:
+                _print(pipeline.format())
+                if not pipeline.ok:
+                    problems.append(f"pipeline: workflow {pipeline.status} {pipeline.error}".strip())
+            deployment.timings["pipeline"] = time.perf_counter() - started_pipeline
         status = 1 if problems else 0
         if args.keep:
             write_state(
@@ -137,8 +158,25 @@ def _deploy(args: argparse.Namespace) -> int:
             _print(f"==> after destroy: all {len(inventory.rows)} resources gone (except retained ones)")
     figures = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in deployment.timings.items())
     _print(f"timings: {figures}; total {time.perf_counter() - started:.1f} s")
-    _print(f"RESULT: {'; '.join(problems)}" if problems else "RESULT: all resources present, smoke passed")
+    if problems:
+        _print(f"RESULT: FAILED: {'; '.join(problems)}")
+    elif pipeline is not None:
+        _print(f"RESULT: {_pipeline_summary(pipeline)}")
+    else:
+        _print("RESULT: all resources present, smoke passed")
     return status
+
+
+def _pipeline_summary(result: object) -> str:
+    from .pipeline import PipelineResult
+
+    assert isinstance(result, PipelineResult)
+    metric = f"{result.best_objective[0]} {result.best_objective[1]:.3f}" if result.best_objective else "n/a"
+    predictions = ", ".join(f"{p:.3f}" for _, p in result.predictions[:3])
+    return (
+        f"workflow {result.status}; best {metric} of {result.trials} trials; "
+        f"{result.scored_rows} rows scored; endpoint predictions [{predictions}]"
+    )
 
 
 def _serve_until_interrupted(aws: LocalAws) -> None:

@@ -158,15 +158,16 @@ class MlWorkflow(Construct):
             output_path="$.input",
         )
         steps: list[sfn.IChainable] = []
+        if tuning is not None:  # reject bad overrides before any job runs
+            steps.append(
+                tuning.overrides_check(self, "CheckOverrides", hyperparameters_path="$.hyperparameters")
+            )
         if etl is not None:
             steps.append(etl.start_task(self, "Etl"))
             crawl = getattr(etl, "crawl_task", None)
             if crawl_after_etl and callable(crawl) and getattr(etl, "crawler", None) is not None:
                 steps.append(self._crawl_states(crawl(self, "Crawl")))
         if tuning is not None:
-            steps.append(
-                tuning.overrides_check(self, "CheckOverrides", hyperparameters_path="$.hyperparameters")
-            )
             steps.append(
                 tuning.task(
                     self,

@@ -98,10 +98,10 @@ def test_chains_the_stages_in_order(full):
         order.append(name)
         name = branch["States"][name].get("Next") or branch["States"][name].get("Default")
     assert order[:12] == [
-        "Etl",
-        "Crawl",
         "CheckOverrides",
         "CheckOverrides Accepted",
+        "Etl",
+        "Crawl",
         "Tune",
         "BestModel",
         "Register",

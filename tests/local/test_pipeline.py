@@ -1,0 +1,277 @@
+"""The reference pipeline executed end to end in the emulator, and its failure paths.
+
+One deploy of the reference app for the module; the sample data goes in through plain AWS
+APIs and the workflow it triggers runs ETL (local PySpark) -> crawl -> Bayesian tuning (real
+XGBoost trials) -> register -> batch transform -> endpoint deploy -> notice. Then: the model
+learned (validation AUC), every score row was scored, the endpoint answers; shuffled labels
+learn nothing; a failing ETL script, a failing training and a missing IAM grant each end the
+run as they would on AWS.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ml_constructs.local import LocalAws
+from ml_constructs.local.deployment import LocalDeployment
+from ml_constructs.local.pipeline import PipelineResult, ReferenceApp, run_pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.deploy, pytest.mark.pipeline]
+
+
+@pytest.fixture(scope="module")
+def deployed(aws: LocalAws, tmp_path_factory: pytest.TempPathFactory):
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed: the CDK CLI cannot run")
+    log: list[str] = []
+    deployment = LocalDeployment(
+        aws, project=ROOT, assembly=tmp_path_factory.mktemp("pipeline") / "cdk.out", log=log.append
+    )
+    deployment.synth()
+    deployment.bootstrap()
+    deployment.deploy()
+    yield deployment
+    deployment.destroy()
+
+
+@pytest.fixture(scope="module")
+def app(deployed: LocalDeployment) -> ReferenceApp:
+    return ReferenceApp.find(deployed.assembly)
+
+
+@pytest.fixture(scope="module")
+def result(deployed: LocalDeployment, app: ReferenceApp) -> PipelineResult:
+    log: list[str] = []
+    outcome = run_pipeline(deployed.assembly, log=log.append, timeout=600)
+    print("\n".join(log) + "\n" + outcome.format())
+    return outcome
+
+
+def _start(aws: LocalAws, machine: str, payload: dict[str, Any]) -> str:
+    sfn = aws.client("stepfunctions")
+    return sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload))["executionArn"]
+
+
+def _finish(aws: LocalAws, arn: str, timeout: float = 300) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    sfn = aws.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+            return described, events
+        time.sleep(1)
+    raise TimeoutError(arn)
+
+
+def _succeeded(events: list[dict[str, Any]], state: str) -> bool:
+    """Whether ``state`` (a task) completed: entered, then its task succeeded."""
+    inside = False
+    for event in events:
+        name = (event.get("stateEnteredEventDetails") or {}).get("name")
+        if name is not None:
+            inside = name == state
+        if inside and event["type"] == "TaskSucceeded":
+            return True
+    return False
+
+
+def _entered(events: list[dict[str, Any]]) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+# -- the happy path --------------------------------------------------------------------------
+def test_the_triggered_workflow_runs_every_stage_and_succeeds(result: PipelineResult) -> None:
+    assert result.status == "SUCCEEDED", result.error
+    for stage in (
+        "Etl",
+        "Crawl",
+        "Tune",
+        "BestModel",
+        "Register",
+        "BatchModel",
+        "Score",
+        "Deploy",
+        "NotifySuccess",
+    ):
+        assert stage in result.stage_seconds, (stage, result.stage_seconds)
+
+
+def test_one_upload_started_one_run(result: PipelineResult) -> None:
+    assert result.executions_started == 1
+
+
+def test_the_model_learned(result: PipelineResult) -> None:
+    assert result.best_objective is not None
+    metric, value = result.best_objective
+    assert metric == "validation:auc"
+    assert value > 0.65, result.format()
+    assert result.trials == 6
+
+
+def test_every_score_row_is_scored(aws: LocalAws, app: ReferenceApp, result: PipelineResult) -> None:
+    s3 = aws.client("s3")
+    score_rows = 0
+    for item in s3.list_objects_v2(Bucket=app.processed_bucket, Prefix="features/score/").get("Contents", []):
+        body = s3.get_object(Bucket=app.processed_bucket, Key=item["Key"])["Body"].read()
+        score_rows += len([line for line in body.splitlines() if line.strip()])
+    assert score_rows > 0
+    assert result.scored_rows == score_rows
+    first = s3.list_objects_v2(Bucket=app.processed_bucket, Prefix="predictions/")["Contents"][0]
+    line = (
+        s3.get_object(Bucket=app.processed_bucket, Key=first["Key"])["Body"].read().decode().splitlines()[0]
+    )
+    order_id, prediction = line.split(",")  # output_filter $[0,-1]: order_id, prediction
+    assert order_id.startswith("o") and 0.0 <= float(prediction) <= 1.0
+
+
+def test_the_endpoint_answers_with_the_new_model(result: PipelineResult) -> None:
+    assert len(result.predictions) == 5
+    assert all(0.0 <= p <= 1.0 for _, p in result.predictions)
+
+
+def test_bad_sales_rows_are_quarantined_not_lost(result: PipelineResult) -> None:
+    assert result.quarantined_rows == 3
+
+
+def test_shuffled_labels_learn_nothing(aws: LocalAws, app: ReferenceApp, result: PipelineResult) -> None:
+    """The same features with the labels shuffled, trained the same way: AUC about 0.5."""
+    s3, sagemaker = aws.client("s3"), aws.client("sagemaker")
+    best = sagemaker.describe_training_job(TrainingJobName=result.best_training_job)
+    prefix = f"shuffled-{uuid.uuid4().hex[:8]}/"
+    rng = random.Random(3)
+    for channel in ("train", "validation"):
+        rows: list[list[str]] = []
+        for item in s3.list_objects_v2(Bucket=app.processed_bucket, Prefix=f"features/{channel}/")[
+            "Contents"
+        ]:
+            body = s3.get_object(Bucket=app.processed_bucket, Key=item["Key"])["Body"].read().decode()
+            rows += [line.split(",") for line in body.splitlines() if line.strip()]
+        labels = [row[0] for row in rows]
+        rng.shuffle(labels)
+        text = "\n".join(",".join([label, *row[1:]]) for label, row in zip(labels, rows, strict=True)) + "\n"
+        s3.put_object(
+            Bucket=app.processed_bucket, Key=f"{prefix}{channel}/part.csv", Body=io.BytesIO(text.encode())
+        )
+    request = {
+        key: best[key]
+        for key in (
+            "AlgorithmSpecification",
+            "RoleArn",
+            "ResourceConfig",
+            "StoppingCondition",
+            "OutputDataConfig",
+        )
+    }
+    request["AlgorithmSpecification"] = {
+        k: v
+        for k, v in request["AlgorithmSpecification"].items()
+        if k in ("TrainingImage", "TrainingInputMode")
+    }
+    request["StoppingCondition"] = {"MaxRuntimeInSeconds": 3600}
+    name = f"shuffled-{uuid.uuid4().hex[:8]}"
+    sagemaker.create_training_job(
+        TrainingJobName=name,
+        HyperParameters=best["HyperParameters"],
+        InputDataConfig=[
+            {
+                "ChannelName": channel,
+                "ContentType": "text/csv",
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": f"s3://{app.processed_bucket}/{prefix}{channel}/",
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+            }
+            for channel in ("train", "validation")
+        ],
+        **request,
+    )
+    deadline = time.monotonic() + 120
+    while (job := sagemaker.describe_training_job(TrainingJobName=name))["TrainingJobStatus"] == "InProgress":
+        assert time.monotonic() < deadline
+        time.sleep(1)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    auc = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}["validation:auc"]
+    assert abs(auc - 0.5) < 0.12, auc
+
+
+# -- failure paths, executed ---------------------------------------------------------------------
+def test_overriding_a_tuned_hyperparameter_fails_before_any_job(
+    aws: LocalAws, app: ReferenceApp, result
+) -> None:
+    described, events = _finish(aws, _start(aws, app.workflow, {"hyperparameters": {"max_depth": "8"}}))
+    assert described["status"] == "FAILED"
+    assert "Etl" not in _entered(events)
+    assert _succeeded(events, "NotifyFailure")
+    assert described.get("error") == "MlWorkflowFailed"
+    assert "max_depth" in described.get("cause", "") or "tunes" in described.get("cause", "")
+
+
+def test_a_failing_training_ends_in_notify_failure(aws: LocalAws, app: ReferenceApp, result) -> None:
+    described, events = _finish(
+        aws, _start(aws, app.workflow, {"hyperparameters": {"objective": "no:such-objective"}}), timeout=600
+    )
+    assert described["status"] == "FAILED"
+    entered = _entered(events)
+    assert "Tune" in entered and "Register" not in entered
+    assert _succeeded(events, "NotifyFailure")
+
+
+def test_a_failing_etl_script_ends_in_notify_failure(aws: LocalAws, app: ReferenceApp, result) -> None:
+    glue, s3 = aws.client("glue"), aws.client("s3")
+    script = glue.get_job(JobName=app.etl_job)["Job"]["Command"]["ScriptLocation"]
+    bucket, key = script[len("s3://") :].split("/", 1)
+    original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=b"raise RuntimeError('the feature script is broken')\n")
+    try:
+        described, events = _finish(aws, _start(aws, app.workflow, {}))
+    finally:
+        s3.put_object(Bucket=bucket, Key=key, Body=original)
+    assert described["status"] == "FAILED"
+    assert "Tune" not in _entered(events)
+    assert _succeeded(events, "NotifyFailure")
+    assert "the feature script is broken" in json.dumps(events)
+
+
+def test_a_missing_grant_fails_the_run_as_on_aws(
+    aws: LocalAws, deployed: LocalDeployment, app, result
+) -> None:
+    """Without sagemaker:AddTags (Step Functions tags every .sync job), starting the tuning job
+    is denied: the on-demand tuning machine fails with AccessDenied."""
+    iam, sfn = aws.client("iam"), aws.client("stepfunctions")
+    (machine,) = [
+        m["stateMachineArn"]
+        for m in sfn.list_state_machines()["stateMachines"]
+        if "TuneStateMachine" in m["name"]
+    ]
+    role = sfn.describe_state_machine(stateMachineArn=machine)["roleArn"].rsplit("/", 1)[-1]
+    saved = {}
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        saved[name] = document
+        trimmed = json.loads(json.dumps(document))
+        for statement in trimmed["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            statement["Action"] = [a for a in actions if a != "sagemaker:AddTags"] or ["sagemaker:ListTags"]
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(trimmed))
+    try:
+        described, events = _finish(aws, _start(aws, machine, {}))
+    finally:
+        for name, document in saved.items():
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+    assert described["status"] == "FAILED"
+    assert "AddTags" in json.dumps(events) and "AccessDenied" in json.dumps(events)

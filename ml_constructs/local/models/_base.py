@@ -40,6 +40,7 @@ class _Taught:
     ATTRIBUTES: ClassVar[tuple[str, ...]] = ()  # what Fn::GetAtt may ask for
     UPDATABLE: ClassVar[bool] = False  # update() changes it in place (else: replaced)
     REPLACE_ON: ClassVar[tuple[str, ...]] = ()  # properties whose change replaces it
+    UNIQUE_NAME: ClassVar[bool] = False  # names are unique (the physical id): never take one over
 
     def __init__(
         self,
@@ -134,8 +135,17 @@ class _Taught:
             logical_id=kwargs.get("LogicalId", ""),
             stack_id=kwargs.get("StackId", ""),
         )
-        resource._guarded(resource.create)
+        resource._create_new()
         return resource
+
+    def _create_new(self) -> None:
+        """Create it; a resource the template names that exists already is not taken over
+        (CloudFormation fails with "already exists": the stack never owns, nor deletes, it)."""
+        if self.UNIQUE_NAME and self.explicit_name(self.properties) and self._exists(self.name):
+            raise ValidationError(
+                message=f"{self.TYPE} {self.logical_id or self.name}: {self.name} already exists"
+            )
+        self._guarded(self.create)
 
     @classmethod
     def update_from_cloudformation_json(
@@ -155,28 +165,37 @@ class _Taught:
         }
         if not changed:
             return old
-        name_changed = cls.explicit_name(old.properties) != cls.explicit_name(new_properties)
-        if cls.UPDATABLE and not name_changed and not changed & set(cls.REPLACE_ON):
+        explicit_old, explicit_new = cls.explicit_name(old.properties), cls.explicit_name(new_properties)
+        replace = explicit_old != explicit_new or bool(changed & set(cls.REPLACE_ON))
+        if not replace and cls.UPDATABLE:
             previous, old.properties = old.properties, new_properties
             try:
                 old._guarded(lambda: old.update(changed))
             except Exception:
-                old.properties = previous  # moto retries the update: it must see the change again
+                old.properties = previous  # the rollback (or a retry) must see the change again
                 raise
             return old
-        # Replacement. Keep the name unless the template renamed it, so references stay valid.
-        name = (
-            (cls.explicit_name(new_properties) or cls._shape_name(new_resource_name))
-            if name_changed
-            else old.name
-        )
+        if not replace:
+            # CloudFormation updates this in place; the emulator has no update for the type, so it
+            # recreates it under the same name (to the outside, an update in place).
+            new = cls(old.name, new_properties, account_id, region_name, old.logical_id, old.stack_id)
+            old.delete(account_id, region_name)
+            new._guarded(new.create)
+            return new
+        # A replacement, as CloudFormation does it: the new resource first (a new name where the
+        # name is generated), the old one deleted after the update (or kept if it rolls back).
+        if explicit_new and explicit_new == explicit_old:
+            raise ValidationError(
+                message=f"{cls.TYPE} {old.logical_id}: CloudFormation cannot update a stack when a "
+                f"custom-named resource requires replacing. Rename {explicit_new} and update the "
+                "stack again."
+            )
+        name = explicit_new or cls._shape_name(new_resource_name)
         new = cls(name, new_properties, account_id, region_name, old.logical_id, old.stack_id)
-        if name == old.name:
-            old.delete(account_id, region_name)
-            new._guarded(new.create)
-        else:
-            new._guarded(new.create)
-            old.delete(account_id, region_name)
+        new._create_new()
+        from ..cloudformation import retire
+
+        retire(old, account_id, region_name)
         return new
 
     @classmethod
@@ -200,13 +219,17 @@ class _Taught:
                 raise
 
     def _still_exists(self) -> bool:
+        return bool(self.physical_id) and self._exists(self.physical_id)
+
+    def _exists(self, physical_id: str) -> bool:
+        """Whether its service's API finds a resource of this type with ``physical_id``."""
         from ..inventory import CHECKS, Probe
 
         check = CHECKS.get(self.TYPE)
-        if check is None or not self.physical_id:
+        if check is None:
             return False
         try:
-            check(Probe(self.physical_id, self.properties, self.region_name))
+            check(Probe(physical_id, self.properties, self.region_name))
         except Exception:
             return False
         return True

@@ -11,6 +11,7 @@ class AthenaWorkGroup(_Taught, CloudFormationModel):
     TYPE = "AWS::Athena::WorkGroup"
     SERVICE = "athena"
     NAME_PROPERTY = "Name"
+    UNIQUE_NAME = True
     NAME_MAX = 128
     ATTRIBUTES = ("CreationTime", "WorkGroupConfiguration.EngineVersion.EffectiveEngineVersion")
 

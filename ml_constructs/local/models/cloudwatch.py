@@ -11,6 +11,7 @@ class CloudWatchAlarm(_Taught, CloudFormationModel):
     TYPE = "AWS::CloudWatch::Alarm"
     SERVICE = "cloudwatch"
     NAME_PROPERTY = "AlarmName"
+    UNIQUE_NAME = True
     NAME_MAX = 255
     ATTRIBUTES = ("Arn",)
     UPDATABLE = True

@@ -15,6 +15,7 @@ class EcrRepository(_Taught, CloudFormationModel):
     TYPE = "AWS::ECR::Repository"
     SERVICE = "ecr"
     NAME_PROPERTY = "RepositoryName"
+    UNIQUE_NAME = True
     NAME_LOWER = True
     NAME_MAX = 256
     ATTRIBUTES = ("Arn", "RepositoryUri")

@@ -11,6 +11,7 @@ class FirehoseDeliveryStream(_Taught, CloudFormationModel):
     TYPE = "AWS::KinesisFirehose::DeliveryStream"
     SERVICE = "firehose"
     NAME_PROPERTY = "DeliveryStreamName"
+    UNIQUE_NAME = True
     NAME_MAX = 64
     ATTRIBUTES = ("Arn",)
 

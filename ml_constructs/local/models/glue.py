@@ -73,6 +73,7 @@ class GlueJob(_Taught, CloudFormationModel):
     TYPE = "AWS::Glue::Job"
     SERVICE = "glue"
     NAME_PROPERTY = "Name"
+    UNIQUE_NAME = True
     NAME_MAX = 255
 
     def create(self) -> None:
@@ -87,6 +88,7 @@ class GlueCrawler(_Taught, CloudFormationModel):
     TYPE = "AWS::Glue::Crawler"
     SERVICE = "glue"
     NAME_PROPERTY = "Name"
+    UNIQUE_NAME = True
     NAME_MAX = 255
 
     def create(self) -> None:
@@ -104,6 +106,7 @@ class GlueSecurityConfiguration(_Taught, CloudFormationModel):
     TYPE = "AWS::Glue::SecurityConfiguration"
     SERVICE = "glue"
     NAME_PROPERTY = "Name"
+    UNIQUE_NAME = True
     NAME_MAX = 255
 
     def create(self) -> None:
@@ -124,6 +127,7 @@ class GlueTrigger(_Taught, CloudFormationModel):
     TYPE = "AWS::Glue::Trigger"
     SERVICE = "glue"
     NAME_PROPERTY = "Name"
+    UNIQUE_NAME = True
     NAME_MAX = 255
 
     def create(self) -> None:

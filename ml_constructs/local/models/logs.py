@@ -24,6 +24,7 @@ class LogsMetricFilter(_Taught, CloudFormationModel):
     TYPE = "AWS::Logs::MetricFilter"
     SERVICE = "logs"
     NAME_PROPERTY = "FilterName"
+    UNIQUE_NAME = True
     NAME_MAX = 512
     UPDATABLE = True
     REPLACE_ON = ("LogGroupName",)

@@ -19,6 +19,7 @@ class S3Bucket(_Taught, CloudFormationModel):
     TYPE = "AWS::S3::Bucket"
     SERVICE = "s3"
     NAME_PROPERTY = "BucketName"
+    UNIQUE_NAME = True
     NAME_LOWER = True
     NAME_MAX = 63
     ATTRIBUTES = ("Arn", "DomainName", "RegionalDomainName", "DualStackDomainName", "WebsiteURL")

@@ -11,6 +11,7 @@ class SchedulerSchedule(_Taught, CloudFormationModel):
     TYPE = "AWS::Scheduler::Schedule"
     SERVICE = "scheduler"
     NAME_PROPERTY = "Name"
+    UNIQUE_NAME = True
     NAME_MAX = 64
     ATTRIBUTES = ("Arn",)
     UPDATABLE = True

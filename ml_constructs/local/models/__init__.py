@@ -6,8 +6,11 @@ it works like CloudFormation's own resource handler, turning the resource's prop
 requests to the emulator's service API (:mod:`ml_constructs.local.api`), so the resource is
 created, validated and stored by moto's own service backend, shows up in that service's API,
 and ``Ref`` / ``Fn::GetAtt`` resolve to the values that API returned. Deleting the stack
-deletes it; updates change it in place where the API allows and replace it otherwise
-(keeping its name, so references stay valid).
+deletes it. Updates change it in place where the API allows; a change CloudFormation
+replaces for (``REPLACE_ON``, a new name) creates a new resource first (a new generated name)
+and deletes the old one after the update, and fails for a custom name, as on AWS; a type the
+emulator cannot update in place is recreated under the same name. A resource the template
+names that exists already (``UNIQUE_NAME``) fails the create: a stack never takes one over.
 
 Some of moto's own models are replaced too, where they broke the service's API, had no
 physical id (``Ref`` returned a Python object) or no delete (a stack delete left them behind):

@@ -12,7 +12,8 @@ Two additions to moto, installed by :func:`install`:
   ignored) is where its logs go.
 - EventBridge rules deliver to Lambda functions and Step Functions state machines (moto
   delivered to logs, SQS, archives and buses only): asynchronously, in a thread, with the
-  target's ``Input`` / ``InputTransformer``; a state machine target starts an execution.
+  target's ``Input`` / ``InputTransformer``; a state machine target starts an execution. Which
+  rules receive an event is :func:`.events.receives` (EventBridge's semantics).
 
 It is not a sandbox: the function's code runs with the permissions of this process (it is the
 user's own code, from their own cloud assembly).
@@ -35,7 +36,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from . import api
+from . import api, events
 
 _installed = False
 _unpacked: dict[str, Path] = {}
@@ -103,7 +104,7 @@ def install() -> None:
     send_to_targets = Rule.send_to_targets
 
     def deliver(self: Any, original_event: Any, transform_input: bool = True) -> None:
-        if not self.event_pattern.matches_event(original_event):
+        if not events.receives(self, original_event):
             return
         taught = [t for t in self.targets if any(s in t.get("Arn", "") for s in (":lambda:", ":states:"))]
         for target in taught:

@@ -37,9 +37,12 @@ def install() -> None:
     global _installed
     from moto.cloudformation import parsing
 
-    from . import firehose, iam, models, runner, services
+    from . import cloudformation, events, firehose, iam, models, runner, s3, services
 
     services.extend()
+    cloudformation.install()
+    events.install()
+    s3.install()
     iam.install()
     runner.install()
     firehose.install()

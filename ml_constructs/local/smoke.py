@@ -274,12 +274,15 @@ def _object_rule(logical_id: str, props: dict[str, Any], stack: _Stack) -> Smoke
             time.sleep(0.5)
         if _executions(sfn, machine) <= runs[machine]:
             return SmokeResult(name, False, f"{done[0]}; no execution of {machine} started")
-        done.append(f"the rule started an execution of {machine.rsplit(':', 1)[-1]}")
+        started = _executions(sfn, machine) - runs[machine]
+        done.append(f"the rule started {started} execution(s) of {machine.rsplit(':', 1)[-1]}")
     return SmokeResult(name, True, "; ".join(done))
 
 
 def _executions(sfn: Any, machine: str) -> int:
-    return len(sfn.list_executions(stateMachineArn=machine)["executions"])
+    """How many executions ``machine`` has had: every page (a page holds at most 100)."""
+    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+    return sum(len(page["executions"]) for page in pages)
 
 
 def _target(arn: Any, stack: _Stack, kind: str) -> str | None:

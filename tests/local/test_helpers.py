@@ -9,9 +9,10 @@ import pytest
 
 from ml_constructs.local import api
 from ml_constructs.local.cdk import CdkRun
+from ml_constructs.local.cloudformation import deletion_order, dependencies
 from ml_constructs.local.deployment import empty_bucket
 from ml_constructs.local.inventory import Inventory, ResourceCheck
-from ml_constructs.local.services import conditions_hold, deletion_order, dependencies
+from ml_constructs.local.s3 import conditions_hold
 from ml_constructs.local.smoke import _matching_key, _sample_file
 
 

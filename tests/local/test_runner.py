@@ -32,6 +32,20 @@ def resources() -> dict:
         },
         "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}},
         "Role": role(),
+        # The function runs as its role, and the emulator enforces the role's policies.
+        "RolePolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": "objects",
+                "Roles": [ref("Role")],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}
+                    ],
+                },
+            },
+        },
         "Function": {
             "Type": "AWS::Lambda::Function",
             "Properties": {

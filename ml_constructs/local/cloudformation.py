@@ -127,6 +127,7 @@ def _fix_lazy_reads() -> None:
         if getattr(self, "_ml_builder", None) != threading.get_ident():
             return None  # not created (yet): only the stack's create or update creates
         try:
+            _refuse_take_over(self, key, resource_json)
             resource = parse_and_create_resource(
                 key, resource_json, self, account_id=self._account_id, region_name=self._region_name
             )
@@ -164,6 +165,76 @@ def _fix_lazy_reads() -> None:
         return self._ml_outputs
 
     setattr(Stack, "outputs", property(stack_outputs))  # noqa: B010
+
+
+def _named(properties: dict[str, Any], name_property: str) -> str:
+    return str(properties.get(name_property) or "")
+
+
+def _queue_exists(account: str, region: str, props: dict[str, Any]) -> str:
+    from moto.sqs.models import sqs_backends
+
+    name = _named(props, "QueueName")
+    return name if name and name in sqs_backends[account][region].queues else ""
+
+
+def _topic_exists(account: str, region: str, props: dict[str, Any]) -> str:
+    from moto.sns.models import sns_backends
+
+    name = _named(props, "TopicName")
+    topics = sns_backends[account][region].topics.values()
+    return name if name and any(topic.name == name for topic in topics) else ""
+
+
+def _rule_exists(account: str, region: str, props: dict[str, Any]) -> str:
+    from moto.events.models import events_backends
+
+    name = _named(props, "Name")
+    bus = events_backends[account][region].event_buses.get(
+        _named(props, "EventBusName").rsplit("/", 1)[-1] or "default"
+    )
+    return name if name and bus is not None and name in bus.rules else ""
+
+
+def _state_machine_exists(account: str, region: str, props: dict[str, Any]) -> str:
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    name = _named(props, "StateMachineName")
+    machines = stepfunctions_backends[account][region].state_machines
+    return name if name and any(machine.name == name for machine in machines) else ""
+
+
+def _alias_exists(account: str, region: str, props: dict[str, Any]) -> str:
+    from moto.kms.models import kms_backends
+
+    name = _named(props, "AliasName")
+    return name if name and kms_backends[account][region].alias_exists(name) else ""
+
+
+TAKE_OVER_CHECKS = {
+    "AWS::SQS::Queue": _queue_exists,
+    "AWS::SNS::Topic": _topic_exists,
+    "AWS::Events::Rule": _rule_exists,
+    "AWS::StepFunctions::StateMachine": _state_machine_exists,
+    "AWS::KMS::Alias": _alias_exists,
+}
+"""moto's own models whose create quietly returns (or overwrites) a resource of that name that
+exists: each finds it from the template's (resolved) properties. The taught models check
+themselves (``UNIQUE_NAME``)."""
+
+
+def _refuse_take_over(resource_map: Any, logical_id: str, resource_json: dict[str, Any]) -> None:
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.parsing import clean_json
+
+    check = TAKE_OVER_CHECKS.get(str(resource_json.get("Type")))
+    properties = resource_json.get("Properties") or {}
+    if check is None or not properties:
+        return
+    resolved = clean_json(properties, resource_map)
+    name = check(resource_map._account_id, resource_map._region_name, resolved)
+    if name:
+        raise ValidationError(message=f"{resource_json['Type']} {logical_id}: {name} already exists")
 
 
 # --- create: rollback on failure ---------------------------------------------------------------

@@ -121,6 +121,70 @@ def test_a_named_resource_that_exists_is_never_taken_over(aws, cfn) -> None:
     s3.delete_bucket(Bucket=bucket_name)
 
 
+PASS = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+
+
+def _existing(aws: Any, kind: str, name: str) -> tuple[dict[str, Any], Any]:
+    """Make a ``kind`` resource called ``name`` through its API: (template resource naming it,
+    a check that it is still there)."""
+    if kind == "queue":
+        url = aws.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+        return {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": name}}, lambda: aws.client(
+            "sqs"
+        ).get_queue_attributes(QueueUrl=url)
+    if kind == "topic":
+        arn = aws.client("sns").create_topic(Name=name)["TopicArn"]
+        return {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": name}}, lambda: aws.client(
+            "sns"
+        ).get_topic_attributes(TopicArn=arn)
+    if kind == "rule":
+        aws.client("events").put_rule(Name=name, ScheduleExpression="rate(1 day)")
+        template_rule = {
+            "Type": "AWS::Events::Rule",
+            "Properties": {"Name": name, "ScheduleExpression": "rate(2 days)"},
+        }
+        return (
+            template_rule,
+            lambda: (
+                aws.client("events").describe_rule(Name=name)["ScheduleExpression"] == ("rate(1 day)")
+                or pytest.fail("the rule was overwritten")
+            ),
+        )
+    if kind == "state machine":
+        arn = "arn:aws:iam::123456789012:role/any"
+        machine = aws.client("stepfunctions").create_state_machine(name=name, definition=PASS, roleArn=arn)
+        resource = {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {"StateMachineName": name, "DefinitionString": PASS, "RoleArn": arn},
+        }
+        return resource, lambda: aws.client("stepfunctions").describe_state_machine(
+            stateMachineArn=machine["stateMachineArn"]
+        )
+    key = aws.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    aws.client("kms").create_alias(AliasName=f"alias/{name}", TargetKeyId=key)
+    other = aws.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    resource = {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": f"alias/{name}", "TargetKeyId": other}}
+    return (
+        resource,
+        lambda: (
+            aws.client("kms").describe_key(KeyId=f"alias/{name}")["KeyMetadata"]["KeyId"] == (key)
+            or pytest.fail("the alias was taken over")
+        ),
+    )
+
+
+@pytest.mark.parametrize("kind", ["queue", "topic", "rule", "state machine", "alias"])
+def test_moto_types_that_would_adopt_a_named_resource_fail_instead(aws, cfn, kind: str) -> None:
+    resource, still_there = _existing(aws, kind, f"existing-{uuid.uuid4().hex[:8]}")
+    stack_name = name()
+    cfn.create_stack(StackName=stack_name, TemplateBody=template({"Named": resource}))
+    described = stack(cfn, stack_name)
+    assert described["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert "already exists" in [e for e in events(cfn, stack_name) if e[1] == "CREATE_FAILED"][0][2]
+    cfn.delete_stack(StackName=stack_name)
+    still_there()
+
+
 def test_a_failed_update_rolls_back_to_the_previous_state(aws, cfn) -> None:
     stack_name = name()
     v1 = {

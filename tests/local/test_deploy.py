@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ml_constructs.local import LocalAws
+from ml_constructs.local import ACCOUNT_ID, LocalAws
+from ml_constructs.local.cdk import CdkError
 from ml_constructs.local.deployment import LocalDeployment
 from ml_constructs.local.inventory import still_present
 from ml_constructs.local.smoke import run_smoke
@@ -86,3 +87,43 @@ def test_updates_through_the_cli_reach_the_resources(cli: Path, aws: LocalAws, t
     deployment.destroy()
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         glue.get_database(Name="ml_local_update")
+
+
+def test_a_stack_never_takes_over_the_bootstrap_bucket(cli: Path, aws: LocalAws, tmp_path: Path) -> None:
+    """Naming a bucket that exists (the CDK bootstrap bucket) fails the deploy and rolls back;
+    the destroy leaves the bucket and its assets alone."""
+    app = f"{ROOT / '.venv' / 'bin' / 'python'} {Path(__file__).with_name('takeover_app.py')}"
+    bootstrap_bucket = f"cdk-hnb659fds-assets-{ACCOUNT_ID}-{aws.region}"
+
+    def deployment(bucket: str, version: str) -> LocalDeployment:
+        found = LocalDeployment(
+            aws,
+            project=ROOT,
+            assembly=tmp_path / version,
+            app=app,
+            context={"bucket": bucket},
+            log=lambda _: None,
+        )
+        found.synth()
+        found.bootstrap()
+        return found
+
+    taking_over = deployment(bootstrap_bucket, "v1")
+    s3, cfn = aws.client("s3"), aws.client("cloudformation")
+    s3.put_object(Bucket=bootstrap_bucket, Key="assets/marker.txt", Body=b"bootstrap asset")
+    with pytest.raises(CdkError, match="already exists"):
+        taking_over.deploy()
+    assert cfn.describe_stacks(StackName="MlLocalTakeover")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    taking_over.destroy()
+    assert (
+        s3.get_object(Bucket=bootstrap_bucket, Key="assets/marker.txt")["Body"].read() == b"bootstrap asset"
+    )
+
+    own = deployment(f"ml-local-takeover-{int(time.time())}", "v2")
+    own.deploy()  # the CLI replaces the rolled-back stack
+    assert cfn.describe_stacks(StackName="MlLocalTakeover")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    own.destroy()
+    assert (
+        s3.get_object(Bucket=bootstrap_bucket, Key="assets/marker.txt")["Body"].read() == b"bootstrap asset"
+    )
+    s3.delete_object(Bucket=bootstrap_bucket, Key="assets/marker.txt")

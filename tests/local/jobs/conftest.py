@@ -121,3 +121,34 @@ def training_request(name: str, role: str, bucket: str, prefix: str, **overrides
     }
     request.update(overrides)
     return request
+
+
+@pytest.fixture(scope="session")
+def trained_model(aws: LocalAws, bucket: str, role: str) -> str:
+    """A model trained on :func:`rows` by a real training job: its model.tar.gz URI."""
+    s3 = aws.client("s3")
+    prefix = f"model-{uuid.uuid4().hex[:6]}"
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/train/part-0.csv", Body=csv_text(rows(2000, seed=21)))
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/validation/part-0.csv", Body=csv_text(rows(400, seed=22)))
+    sagemaker = aws.client("sagemaker")
+    name = f"job-{uuid.uuid4().hex[:8]}"
+    sagemaker.create_training_job(**training_request(name, role, bucket, prefix))
+    job = wait_for(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus", {"Completed", "Failed"})
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    return job["ModelArtifacts"]["S3ModelArtifacts"]
+
+
+@pytest.fixture
+def model(aws: LocalAws, role: str, trained_model: str) -> Callable[..., str]:
+    """``model(image=IMAGE, data=trained_model)``: CreateModel; returns its name."""
+
+    def create(*, image: str = IMAGE, data: str | None = None) -> str:
+        name = f"model-{uuid.uuid4().hex[:8]}"
+        aws.client("sagemaker").create_model(
+            ModelName=name,
+            ExecutionRoleArn=role,
+            PrimaryContainer={"Image": image, "ModelDataUrl": data or trained_model},
+        )
+        return name
+
+    return create

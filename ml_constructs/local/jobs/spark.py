@@ -30,6 +30,12 @@ from typing import Any
 from .common import JobError, list_keys, s3_client, split_s3_uri
 
 MASTER = os.environ.get("ML_CONSTRUCTS_LOCAL_SPARK_MASTER", "local[2]")
+# Small-machine settings: no UI, few shuffle partitions, a JVM that starts fast.
+SUBMIT_OPTIONS = (
+    "--conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false "
+    "--conf spark.sql.shuffle.partitions=8 --driver-memory 1g "
+    '--driver-java-options "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"'
+)
 AWSGLUE_MISSING = (
     "the script imports awsglue, AWS Glue's own library, which the emulator does not have (it is not "
     "on PyPI): write the job in plain PySpark to run it locally (see docs/local_deploy.md)"
@@ -148,7 +154,7 @@ def run_script(
         args = map_arguments(argv, mirror)
         env = dict(os.environ)
         env.update(extra_env or {})
-        env["PYSPARK_SUBMIT_ARGS"] = f"--master {MASTER} pyspark-shell"
+        env["PYSPARK_SUBMIT_ARGS"] = f"--master {MASTER} {SUBMIT_OPTIONS} pyspark-shell"
         env["PYSPARK_PYTHON"] = sys.executable
         env["SPARK_LOCAL_IP"] = "127.0.0.1"
         credentials = session_as(role_arn, region).get_credentials()

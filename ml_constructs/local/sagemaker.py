@@ -37,6 +37,7 @@ def install() -> None:
         if _installed:
             return
         _install_training()
+        _install_stops()
         from .jobs import inference, transform, tuning
 
         tuning.install()
@@ -113,6 +114,45 @@ def _install_training() -> None:
         return job
 
     SageMakerModelBackend.create_training_job = create  # type: ignore[method-assign]
+
+
+def _install_stops() -> None:
+    """``StopTrainingJob``, ``StopHyperParameterTuningJob``, ``StopTransformJob`` (moto lacks them)."""
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.responses import SageMakerResponse
+
+    from .jobs import training
+
+    def _find(collection: dict[str, Any], name: str, kind: str) -> Any:
+        found = collection.get(name)
+        if found is None:
+            raise ValidationError(message=f"Could not find {kind} '{name}'.")
+        return found
+
+    def stop_training_job(self: Any) -> str:
+        job = _find(self.sagemaker_backend.training_jobs, self._get_param("TrainingJobName"), "training job")
+        if job.training_job_status not in ("InProgress", "Stopping"):
+            raise ValidationError(message=f"The job status is {job.training_job_status}: only InProgress jobs stop.")
+        training.request_stop(job)
+        return "{}"
+
+    def stop_hyper_parameter_tuning_job(self: Any) -> str:
+        name = self._get_param("HyperParameterTuningJobName")
+        job = _find(self.sagemaker_backend.hyper_parameter_tuning_jobs, name, "hyper parameter tuning job")
+        if job.hyper_parameter_tuning_job_status == "InProgress":
+            job.ml_stop_requested = True
+            job.hyper_parameter_tuning_job_status = "Stopping"
+        return "{}"
+
+    def stop_transform_job(self: Any) -> str:
+        job = _find(self.sagemaker_backend.transform_jobs, self._get_param("TransformJobName"), "transform job")
+        if job.transform_job_status == "InProgress":
+            job.ml_stop_requested = True
+            job.transform_job_status = "Stopping"
+        return "{}"
+
+    for method in (stop_training_job, stop_hyper_parameter_tuning_job, stop_transform_job):
+        setattr(SageMakerResponse, method.__name__, method)
 
 
 _PASCAL_SPECIAL = {"role_arn": "RoleArn", "vpc_config": "VpcConfig"}

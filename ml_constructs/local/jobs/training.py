@@ -7,9 +7,13 @@
 :mod:`.xgboost_container`, writes ``<S3OutputPath>/<job>/output/model.tar.gz`` and the
 checkpoints, and logs to ``/aws/sagemaker/TrainingJobs``, stream ``<job>/algo-1-<epoch>``.
 
+``StopTrainingJob`` (``Stopping`` -> ``Stopped``) and ``StoppingCondition.MaxRuntimeInSeconds``
+(``Stopped`` / ``MaxRuntimeExceeded``) end training after the current round; the model is then
+saved only with ``save_model_on_termination=true``, as in the container.
+
 Any other image fails the job (:data:`.xgboost_container.UNSUPPORTED_IMAGE`): the emulator
 runs no containers. Not emulated: several instances (one process trains), Pipe mode's FIFO
-(read as File mode), ``StoppingCondition`` (the job is not cut short), spot interruptions.
+(read as File mode), ``MaxWaitTimeInSeconds`` and spot interruptions.
 """
 
 from __future__ import annotations
@@ -38,9 +42,40 @@ STATUS_MESSAGES = {
 }
 
 
+class Stopped(Exception):
+    """The job was asked to stop (``StopTrainingJob``) or ran past ``MaxRuntimeInSeconds``."""
+
+
+def stop_reason(job: Any) -> str | None:
+    """``"Stopped"``, ``"MaxRuntimeExceeded"`` or ``None``."""
+    if getattr(job, "ml_stop_requested", False):
+        return "Stopped"
+    deadline = getattr(job, "ml_deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        return "MaxRuntimeExceeded"
+    return None
+
+
+def request_stop(job: Any) -> None:
+    """``StopTrainingJob``: an in-progress job goes ``Stopping``, its thread ends it."""
+    if job.training_job_status == "InProgress":
+        job.ml_stop_requested = True
+        job.training_job_status = "Stopping"
+        _transition(job, "Stopping", "Stopping the training job")
+
+
+def _check(job: Any) -> None:
+    reason = stop_reason(job)
+    if reason:
+        raise Stopped(reason)
+
+
 def prepare(job: Any) -> None:
     """Put a just-created job into ``InProgress`` / ``Starting`` (before its thread runs)."""
     now = utcnow()
+    job.ml_stop_requested = False
+    limit = (job.stopping_condition or {}).get("MaxRuntimeInSeconds")
+    job.ml_deadline = time.monotonic() + float(limit) if limit else None
     job.training_job_status = "InProgress"
     job.secondary_status = "Starting"
     job.secondary_status_transitions = [
@@ -60,7 +95,7 @@ def _transition(job: Any, status: str, message: str | None = None) -> None:
     if transitions and "EndTime" not in transitions[-1]:
         transitions[-1]["EndTime"] = now
     entry = {"Status": status, "StartTime": now, "StatusMessage": message or STATUS_MESSAGES.get(status, status)}
-    if status in ("Completed", "Failed", "Stopped"):
+    if status in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded"):
         entry["EndTime"] = now
     transitions.append(entry)
     job.secondary_status = status
@@ -132,6 +167,8 @@ def run(job: Any, account_id: str, region: str, *, nthread: int | None = None) -
     log = JobLog(account_id, region, LOG_GROUP, f"{name}/algo-1-{int(time.time())}")
     try:
         _run(job, region, log, nthread)
+    except Stopped as stop:
+        _end_stopped(job, str(stop), log)
     except JobError as error:
         _fail(job, str(error), log)
     except Exception as error:  # noqa: BLE001 - an unexpected error still ends the job
@@ -142,6 +179,19 @@ def run(job: Any, account_id: str, region: str, *, nthread: int | None = None) -
         else:
             log(traceback.format_exc())
             _fail(job, f"InternalServerError: the emulator failed to run the job: {error!r}", log)
+
+
+def _end_stopped(job: Any, reason: str, log: JobLog) -> None:
+    message = (
+        "The job stopped because it exceeded the maximum allowed runtime."
+        if reason == "MaxRuntimeExceeded"
+        else "Training job stopped by StopTrainingJob"
+    )
+    log(message)
+    _transition(job, reason, message)
+    job.training_job_status = "Stopped"
+    job.training_end_time = utcnow()
+    job.last_modified_time = job.training_end_time
 
 
 def _fail(job: Any, reason: str, log: JobLog) -> None:
@@ -164,6 +214,7 @@ def _run(job: Any, region: str, log: JobLog, nthread: int | None) -> None:
         log(note)
     s3 = s3_client(job.role_arn, region)
     job.training_start_time = utcnow()
+    _check(job)
     _transition(job, "Downloading")
     with tempfile.TemporaryDirectory(prefix="ml-constructs-training-") as work:
         channels: dict[str, Any] = {}
@@ -197,6 +248,7 @@ def _run(job: Any, region: str, log: JobLog, nthread: int | None) -> None:
                 xgb_container.booster_bytes(model),
             )
 
+        _check(job)
         _transition(job, "Training")
         trained = xgb_container.train(
             channels,
@@ -207,11 +259,28 @@ def _run(job: Any, region: str, log: JobLog, nthread: int | None) -> None:
             resume_round=resume_round,
             checkpoint=save_checkpoint if checkpoint_uri else None,
             checkpoint_every=max(1, settings.num_round // 4) if checkpoint_uri else 0,
+            should_stop=lambda: stop_reason(job),
         )
         if checkpoint_uri:
             save_checkpoint(trained.booster, trained.rounds)
+        if trained.stopped:
+            log(f"training ended after round {trained.rounds}: {trained.stopped}")
+            if str((job.hyper_parameters or {}).get("save_model_on_termination", "false")).lower() == "true":
+                _upload_model(job, s3, trained, log)
+            raise Stopped(trained.stopped)
 
     _transition(job, "Uploading")
+    _upload_model(job, s3, trained, log)
+    _transition(job, "Completed")
+    job.training_end_time = utcnow()
+    seconds = max(1, int((job.training_end_time - job.training_start_time).total_seconds()))
+    job.training_time_in_seconds = seconds
+    job.billable_time_in_seconds = seconds
+    job.training_job_status = "Completed"
+    job.last_modified_time = job.training_end_time
+
+
+def _upload_model(job: Any, s3: Any, trained: Any, log: JobLog) -> None:
     output = job.output_data_config or {}
     model_uri = join_uri(output["S3OutputPath"], job.training_job_name, "output", "model.tar.gz")
     put_bytes(s3, model_uri, xgb_container.model_tarball(trained.booster), output.get("KmsKeyId"))
@@ -223,13 +292,6 @@ def _run(job: Any, region: str, log: JobLog, nthread: int | None) -> None:
     ]
     for metric, value in sorted(trained.metrics.items()):
         log(f"#metric {metric}={value}")
-    _transition(job, "Completed")
-    job.training_end_time = utcnow()
-    seconds = max(1, int((job.training_end_time - job.training_start_time).total_seconds()))
-    job.training_time_in_seconds = seconds
-    job.billable_time_in_seconds = seconds
-    job.training_job_status = "Completed"
-    job.last_modified_time = job.training_end_time
 
 
 def objective_value(job: Any, metric_name: str) -> float | None:

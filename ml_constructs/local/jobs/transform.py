@@ -92,7 +92,7 @@ def run(backend: Any, job: Any) -> None:
     job.transform_start_time = utcnow()
     try:
         _run(backend, job, log)
-        job.transform_job_status = "Completed"
+        job.transform_job_status = "Stopped" if getattr(job, "ml_stop_requested", False) else "Completed"
     except Exception as error:  # noqa: BLE001 - the job fails with the reason
         code = getattr(error, "response", {}).get("Error", {}).get("Code") if hasattr(error, "response") else None
         if isinstance(error, JobError):
@@ -160,6 +160,9 @@ def _run(backend: Any, job: Any, log: JobLog) -> None:
             raise JobError(f"ClientError: No S3 objects found under S3 URL \"{input_uri}\"")
         total = 0
         for path in sorted(files):
+            if getattr(job, "ml_stop_requested", False):
+                log("StopTransformJob: not transforming the remaining objects")
+                break
             data = path.read_bytes()
             if job.transform_input.get("CompressionType") == "Gzip" and data[:2] == b"\x1f\x8b":
                 data = gzip.decompress(data)

@@ -200,6 +200,10 @@ def _search(backend: Any, job: Any, log: JobLog) -> None:
     launched = 0
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"trial-{job.hyper_parameter_tuning_job_name}") as pool:
         while launched < total or running:
+            if getattr(job, "ml_stop_requested", False):
+                total = launched  # launch no more trials; stop the running ones
+                for _trial, running_job in running.values():
+                    training.request_stop(running_job)
             while launched < total and len(running) < parallel:
                 launched += 1
                 trial = study.ask()
@@ -210,7 +214,9 @@ def _search(backend: Any, job: Any, log: JobLog) -> None:
                     trial,
                     trial_job,
                 )
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            if not running:
+                break
+            done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
             for future in done:
                 trial, trial_job = running.pop(future)
                 value = training.objective_value(trial_job, metric) if trial_job.training_job_status == "Completed" else None
@@ -227,7 +233,7 @@ def _search(backend: Any, job: Any, log: JobLog) -> None:
         pick = max if direction == "Maximize" else min
         best = pick(scored, key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])
         job.best_training_job = dict(best)
-        job.hyper_parameter_tuning_job_status = "Completed"
+        job.hyper_parameter_tuning_job_status = "Stopped" if getattr(job, "ml_stop_requested", False) else "Completed"
         job.tuning_job_completion_details = {"NumberOfTrainingJobsObjectiveNotImproving": _not_improving(summaries)}
         log(f"best: {best['TrainingJobName']} {metric}={best['FinalHyperParameterTuningJobObjectiveMetric']['Value']}")
     else:
@@ -235,7 +241,7 @@ def _search(backend: Any, job: Any, log: JobLog) -> None:
         job.failure_reason = "All training jobs failed." + (f" First failure: {reasons[0]}" if reasons else "")
         if not reasons and summaries:
             job.failure_reason = f"No training job reported the objective metric {metric}."
-        job.hyper_parameter_tuning_job_status = "Failed"
+        job.hyper_parameter_tuning_job_status = "Stopped" if getattr(job, "ml_stop_requested", False) else "Failed"
 
 
 def _create_trial(backend: Any, job: Any, definition: dict[str, Any], number: int, tuned: dict[str, str], metric: str) -> Any:
@@ -301,6 +307,8 @@ def _record(job: Any, trial: Any, metric: str, direction: str, value: float | No
     job.objective_status_counters["Pending"] -= 1
     if trial.training_job_status == "Completed":
         counters["Completed"] += 1
+    elif trial.training_job_status == "Stopped":
+        counters["Stopped"] += 1
     else:
         counters["NonRetryableError"] += 1
     if value is not None and not math.isnan(value):

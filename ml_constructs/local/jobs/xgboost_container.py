@@ -242,6 +242,7 @@ class Trained:
     booster: Any
     metrics: dict[str, float]  # "validation:auc" -> final value
     rounds: int
+    stopped: str | None = None  # why training ended early (MaxRuntimeExceeded, Stopped)
 
 
 def train(
@@ -254,8 +255,12 @@ def train(
     resume_round: int = 0,
     checkpoint: Callable[[Any, int], None] | None = None,
     checkpoint_every: int = 0,
+    should_stop: Callable[[], str | None] | None = None,
 ) -> Trained:
-    """Train on ``channels["train"]``, evaluating every channel named train / validation."""
+    """Train on ``channels["train"]``, evaluating every channel named train / validation.
+
+    ``should_stop`` is asked after every round; a reason it returns ends training early
+    (:attr:`Trained.stopped` is then that reason)."""
     import xgboost
 
     if "train" not in channels:
@@ -267,6 +272,7 @@ def train(
     history: dict[str, dict[str, list[float]]] = {}
     rounds = max(0, settings.num_round - resume_round)
     callbacks: list[Any] = []
+    stopped: list[tuple[str, int]] = []
 
     class _Progress(xgboost.callback.TrainingCallback):
         def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
@@ -279,6 +285,10 @@ def train(
             log(f"[{done - 1}]#011{values}")
             if checkpoint is not None and checkpoint_every and (done % checkpoint_every == 0):
                 checkpoint(model, done)
+            reason = should_stop() if should_stop is not None else None
+            if reason:
+                stopped.append((reason, done))
+                return True
             return False
 
     callbacks.append(_Progress())
@@ -303,6 +313,8 @@ def train(
         for metric, series in per_metric.items()
         if series
     }
+    if stopped:
+        return Trained(booster=booster, metrics=metrics, rounds=stopped[0][1], stopped=stopped[0][0])
     return Trained(booster=booster, metrics=metrics, rounds=resume_round + rounds)
 
 

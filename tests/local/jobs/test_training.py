@@ -139,3 +139,31 @@ def test_the_job_reads_as_its_role(aws: LocalAws, role: str, put) -> None:
     job = _train(aws, training_request(f"job-{uuid.uuid4().hex[:8]}", role, other, "d"))
     assert job["TrainingJobStatus"] == "Failed"
     assert "AccessDenied" in job["FailureReason"]
+
+
+def test_stop_and_max_runtime_end_the_job_as_stopped(aws: LocalAws, bucket: str, role: str, put) -> None:
+    prefix = f"stop-{uuid.uuid4().hex[:6]}"
+    _data(put, prefix)
+    sagemaker = aws.client("sagemaker")
+    long_run = {"objective": "binary:logistic", "num_round": "100000", "max_depth": "6"}
+
+    name = f"job-{uuid.uuid4().hex[:8]}"
+    sagemaker.create_training_job(**training_request(name, role, bucket, prefix, HyperParameters=long_run))
+    wait_for(lambda: sagemaker.describe_training_job(TrainingJobName=name), "SecondaryStatus", {"Training"})
+    sagemaker.stop_training_job(TrainingJobName=name)
+    job = wait_for(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus", DONE)
+    assert job["TrainingJobStatus"] == "Stopped" and job["SecondaryStatus"] == "Stopped"
+    assert "ModelArtifacts" not in job  # save_model_on_termination is false by default
+
+    name = f"job-{uuid.uuid4().hex[:8]}"
+    request = training_request(
+        name,
+        role,
+        bucket,
+        prefix,
+        HyperParameters={**long_run, "save_model_on_termination": "true"},
+        StoppingCondition={"MaxRuntimeInSeconds": 1},
+    )
+    job = _train(aws, request)
+    assert job["TrainingJobStatus"] == "Stopped" and job["SecondaryStatus"] == "MaxRuntimeExceeded"
+    assert job["ModelArtifacts"]["S3ModelArtifacts"].endswith(f"{name}/output/model.tar.gz")

@@ -45,11 +45,13 @@ def _install() -> None:
         job_run.state = "RUNNING"
         job_run.state_details = None
         job_run.created_at = job_run.updated_at = utcnow()
-        thread = threading.Thread(target=_run, args=(self, job_run), name=f"emr-serverless-{job_run.id}", daemon=True)
+        thread = threading.Thread(
+            target=_run, args=(self, job_run), name=f"emr-serverless-{job_run.id}", daemon=True
+        )
         thread.start()
         return job_run
 
-    EMRServerlessBackend.start_job_run = start_job_run  # type: ignore[method-assign]
+    setattr(EMRServerlessBackend, "start_job_run", start_job_run)  # noqa: B010
 
 
 def _driver(job_run: Any) -> tuple[str, list[str]]:
@@ -87,7 +89,10 @@ def _run(backend: Any, job_run: Any) -> None:
         )
         state, details = "SUCCESS", None
     except JobError as error:
-        state, details = "FAILED", f"Job failed, please check complete logs in configured logging destination. {error}"
+        state, details = (
+            "FAILED",
+            f"Job failed, please check complete logs in configured logging destination. {error}",
+        )
     except Exception as error:  # noqa: BLE001 - the run fails with the reason
         state, details = "FAILED", f"the emulator failed to run the job: {error!r}"
     seconds = max(1, int(round(time.monotonic() - started)))

@@ -52,6 +52,11 @@ def _install() -> None:
     class LocalJobRun(FakeJobRun):
         """A run whose state is set by its thread, not by moto's canned transitions."""
 
+        ml_state: str
+        ml_error: str | None
+        ml_execution_time: int
+        ml_glue_version: str | None
+
         @property  # type: ignore[override]
         def status(self) -> str:
             return self.ml_state
@@ -87,7 +92,7 @@ def _install() -> None:
         thread.start()
         return run_id
 
-    FakeJob.start_job_run = start_job_run  # type: ignore[method-assign]
+    setattr(FakeJob, "start_job_run", start_job_run)  # noqa: B010
 
 
 def _run(job: Any, job_run: Any) -> None:
@@ -104,7 +109,12 @@ def _run(job: Any, job_run: Any) -> None:
         argv = glue_argv(job.name, job_run.job_run_id, dict(job_run.arguments or {}))
         timeout = 60.0 * float(job_run.timeout or job.timeout or 2880)
         spark.run_script(
-            script_uri=script, argv=argv, role_arn=job.role, region=backend.region_name, log=log, timeout=timeout
+            script_uri=script,
+            argv=argv,
+            role_arn=job.role,
+            region=backend.region_name,
+            log=log,
+            timeout=timeout,
         )
         state = "SUCCEEDED"
     except JobError as error:

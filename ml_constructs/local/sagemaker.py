@@ -113,7 +113,7 @@ def _install_training() -> None:
         start(training.run, job, self.account_id, self.region_name, name=f"training-{job.training_job_name}")
         return job
 
-    SageMakerModelBackend.create_training_job = create  # type: ignore[method-assign]
+    setattr(SageMakerModelBackend, "create_training_job", create)  # noqa: B010
 
 
 def _install_stops() -> None:
@@ -132,7 +132,9 @@ def _install_stops() -> None:
     def stop_training_job(self: Any) -> str:
         job = _find(self.sagemaker_backend.training_jobs, self._get_param("TrainingJobName"), "training job")
         if job.training_job_status not in ("InProgress", "Stopping"):
-            raise ValidationError(message=f"The job status is {job.training_job_status}: only InProgress jobs stop.")
+            raise ValidationError(
+                message=f"The job status is {job.training_job_status}: only InProgress jobs stop."
+            )
         training.request_stop(job)
         return "{}"
 
@@ -145,7 +147,9 @@ def _install_stops() -> None:
         return "{}"
 
     def stop_transform_job(self: Any) -> str:
-        job = _find(self.sagemaker_backend.transform_jobs, self._get_param("TransformJobName"), "transform job")
+        job = _find(
+            self.sagemaker_backend.transform_jobs, self._get_param("TransformJobName"), "transform job"
+        )
         if job.transform_job_status == "InProgress":
             job.ml_stop_requested = True
             job.transform_job_status = "Stopping"

@@ -44,7 +44,9 @@ def install() -> None:
             raise ValidationError(message=f'Cannot create already existing endpoint "{endpoint_name}".')
         endpoint = original_create(self, endpoint_name, endpoint_config_name, tags)
         endpoint.endpoint_status = "Creating"
-        sagemaker.start(_deploy, self, endpoint, endpoint_config_name, False, name=f"endpoint-{endpoint_name}")
+        sagemaker.start(
+            _deploy, self, endpoint, endpoint_config_name, False, name=f"endpoint-{endpoint_name}"
+        )
         return endpoint
 
     def delete_endpoint(self: Any, endpoint_name: str) -> None:
@@ -52,8 +54,8 @@ def install() -> None:
         with _lock:
             _loaded.pop((self.account_id, self.region_name, endpoint_name), None)
 
-    SageMakerModelBackend.create_endpoint = create_endpoint  # type: ignore[method-assign]
-    SageMakerModelBackend.delete_endpoint = delete_endpoint  # type: ignore[method-assign]
+    setattr(SageMakerModelBackend, "create_endpoint", create_endpoint)  # noqa: B010
+    setattr(SageMakerModelBackend, "delete_endpoint", delete_endpoint)  # noqa: B010
 
     def update_endpoint(self: Any) -> str:
         from moto.sagemaker.exceptions import ValidationError
@@ -63,10 +65,10 @@ def install() -> None:
         config_name = self._get_param("EndpointConfigName")
         endpoint = backend.endpoints.get(name)
         if endpoint is None:
-            raise ValidationError(message=f"Could not find endpoint \"{name}\".")
+            raise ValidationError(message=f'Could not find endpoint "{name}".')
         if endpoint.endpoint_status not in ("InService", "Failed"):
             raise ValidationError(
-                message=f"Cannot update in-progress endpoint \"{endpoint.arn}\"."
+                message=f'Cannot update in-progress endpoint "{endpoint.arn}".'
                 if endpoint.endpoint_status in ("Creating", "Updating")
                 else f"Cannot update endpoint in status {endpoint.endpoint_status}."
             )
@@ -78,18 +80,23 @@ def install() -> None:
 
         return json.dumps({"EndpointArn": endpoint.arn})
 
-    SageMakerResponse.update_endpoint = update_endpoint  # type: ignore[attr-defined]
+    setattr(SageMakerResponse, "update_endpoint", update_endpoint)  # noqa: B010
 
     def invoke_endpoint(self: Any) -> Any:
         from moto.core.exceptions import JsonRESTError
-
         from moto.sagemaker.models import sagemaker_backends
 
-        name = self.path.split("/")[2] if self.path.startswith("/endpoints/") else self._get_params().get("EndpointName")
+        name = (
+            self.path.split("/")[2]
+            if self.path.startswith("/endpoints/")
+            else self._get_params().get("EndpointName")
+        )
         backend = sagemaker_backends[self.current_account][self.region]
         endpoint = backend.endpoints.get(name)
         if endpoint is None:
-            raise JsonRESTError("ValidationError", f"Endpoint {name} of account {self.current_account} not found.")
+            raise JsonRESTError(
+                "ValidationError", f"Endpoint {name} of account {self.current_account} not found."
+            )
         if endpoint.endpoint_status not in ("InService", "Updating"):
             raise JsonRESTError(
                 "ValidationError", f"Endpoint {name} is not in service (status {endpoint.endpoint_status})."
@@ -103,9 +110,13 @@ def install() -> None:
         except JobError as error:
             error_type = "ValidationError" if "variant" in str(error) else "ModelError"
             raise JsonRESTError(error_type, str(error)) from None
-        return 200, {"Content-Type": "text/csv", "x-Amzn-Invoked-Production-Variant": variant}, "\n".join(lines) + "\n"
+        return (
+            200,
+            {"Content-Type": "text/csv", "x-Amzn-Invoked-Production-Variant": variant},
+            "\n".join(lines) + "\n",
+        )
 
-    SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint  # type: ignore[method-assign]
+    setattr(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint)  # noqa: B010
 
 
 def _deploy(backend: Any, endpoint: Any, config_name: str, update: bool) -> None:
@@ -168,4 +179,4 @@ def invoke(
     except JobError:
         raise
     except Exception as error:  # noqa: BLE001
-        raise JobError(f"Received client error (400) from primary with message \"{error}\"") from None
+        raise JobError(f'Received client error (400) from primary with message "{error}"') from None

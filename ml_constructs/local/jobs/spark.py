@@ -201,7 +201,9 @@ def _error_message(output: str, code: int) -> str:
     for index in range(len(lines) - 1, -1, -1):
         if lines[index].startswith("Traceback (most recent call last)"):
             tail = [line for line in lines[index + 1 :] if not line.startswith(("File ", "^", "~"))]
-            errors = [line for line in tail if ":" in line and line.split(":", 1)[0].replace(".", "").isidentifier()]
+            errors = [
+                line for line in tail if ":" in line and line.split(":", 1)[0].replace(".", "").isidentifier()
+            ]
             if errors:
                 return f"{errors[-1]} (exit code {code})"
     return f"{lines[-1] if lines else 'the script failed'} (exit code {code})"

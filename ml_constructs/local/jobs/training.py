@@ -94,7 +94,11 @@ def _transition(job: Any, status: str, message: str | None = None) -> None:
     transitions = job.secondary_status_transitions
     if transitions and "EndTime" not in transitions[-1]:
         transitions[-1]["EndTime"] = now
-    entry = {"Status": status, "StartTime": now, "StatusMessage": message or STATUS_MESSAGES.get(status, status)}
+    entry = {
+        "Status": status,
+        "StartTime": now,
+        "StatusMessage": message or STATUS_MESSAGES.get(status, status),
+    }
     if status in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded"):
         entry["EndTime"] = now
     transitions.append(entry)
@@ -115,10 +119,12 @@ def _download_channel(s3: Any, channel: dict[str, Any], target: Path) -> None:
     elif kind == "ManifestFile":
         files = _download_manifest(s3, uri, target)
     else:
-        raise JobError(f"ClientError: S3DataType {kind} is not supported by the emulator (S3Prefix, ManifestFile)")
+        raise JobError(
+            f"ClientError: S3DataType {kind} is not supported by the emulator (S3Prefix, ManifestFile)"
+        )
     if not files:
         raise JobError(
-            f"ClientError: No S3 objects found under S3 URL \"{uri}\" given in input data source. "
+            f'ClientError: No S3 objects found under S3 URL "{uri}" given in input data source. '
             "Please ensure that the bucket exists in the selected region, that objects exist under "
             "that S3 prefix, and that the role has s3:ListBucket and s3:GetObject permissions."
         )
@@ -224,7 +230,9 @@ def _run(job: Any, region: str, log: JobLog, nthread: int | None) -> None:
             target.mkdir(parents=True)
             _download_channel(s3, channel, target)
             if channel_name in xgb_container.CHANNELS:
-                channels[channel_name] = xgb_container.load_channel(target, channel.get("ContentType", "text/libsvm"))
+                channels[channel_name] = xgb_container.load_channel(
+                    target, channel.get("ContentType", "text/libsvm")
+                )
             else:
                 log(f"channel {channel_name}: not used by the XGBoost algorithm")
         for channel_name, matrix in channels.items():
@@ -288,7 +296,8 @@ def _upload_model(job: Any, s3: Any, trained: Any, log: JobLog) -> None:
     now = utcnow()
     job.model_artifacts = {"S3ModelArtifacts": model_uri}
     job.final_metric_data_list = [
-        {"MetricName": metric, "Value": value, "Timestamp": now} for metric, value in sorted(trained.metrics.items())
+        {"MetricName": metric, "Value": value, "Timestamp": now}
+        for metric, value in sorted(trained.metrics.items())
     ]
     for metric, value in sorted(trained.metrics.items()):
         log(f"#metric {metric}={value}")

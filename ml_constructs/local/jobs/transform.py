@@ -45,7 +45,7 @@ def install() -> None:
 
             raise ResourceInUseException(message=f"Transform job {name} already exists")
         self.describe_model(kwargs["model_name"])  # ValidationError "Could not find model" as AWS
-        job = original(self, **kwargs)
+        job: Any = original(self, **kwargs)
         job.transform_job_status = "InProgress"
         job.failure_reason = None
         job.transform_start_time = None
@@ -55,7 +55,7 @@ def install() -> None:
         sagemaker.start(run, self, job, name=f"transform-{name}")
         return job
 
-    SageMakerModelBackend.create_transform_job = create  # type: ignore[method-assign]
+    setattr(SageMakerModelBackend, "create_transform_job", create)  # noqa: B010
 
 
 # -- JSONPath subset for CSV records ----------------------------------------------------------
@@ -78,10 +78,15 @@ def select(path: str | None, fields: list[str]) -> list[str]:
             else:
                 index = int(part)
                 if not -len(fields) <= index < len(fields):
-                    raise JobError(f"ClientError: filter {path!r}: index {index} is out of range for a record of {len(fields)} fields")
+                    raise JobError(
+                        f"ClientError: filter {path!r}: index {index} is out of range "
+                        f"for a record of {len(fields)} fields"
+                    )
                 chosen.append(fields[index])
         except ValueError:
-            raise JobError(f"ClientError: unsupported filter {path!r} for CSV (allowed: $, $[i], $[i,j], $[a:b])") from None
+            raise JobError(
+                f"ClientError: unsupported filter {path!r} for CSV (allowed: $, $[i], $[i,j], $[a:b])"
+            ) from None
     return chosen
 
 
@@ -94,7 +99,11 @@ def run(backend: Any, job: Any) -> None:
         _run(backend, job, log)
         job.transform_job_status = "Stopped" if getattr(job, "ml_stop_requested", False) else "Completed"
     except Exception as error:  # noqa: BLE001 - the job fails with the reason
-        code = getattr(error, "response", {}).get("Error", {}).get("Code") if hasattr(error, "response") else None
+        code = (
+            getattr(error, "response", {}).get("Error", {}).get("Code")
+            if hasattr(error, "response")
+            else None
+        )
         if isinstance(error, JobError):
             reason = str(error)
         elif code:
@@ -113,7 +122,7 @@ def load_model(backend: Any, model_name: str) -> tuple[Any, str | None]:
     """The booster of a SageMaker model and its execution role (raises :class:`JobError`)."""
     model = backend._models.get(model_name)
     if model is None:
-        raise JobError(f"ClientError: Could not find model \"{model_name}\"")
+        raise JobError(f'ClientError: Could not find model "{model_name}"')
     container = model.primary_container or (model.containers[0] if model.containers else {})
     image = container.get("Image")
     if not xgb_container.is_built_in_xgboost(image):
@@ -157,7 +166,7 @@ def _run(backend: Any, job: Any, log: JobLog) -> None:
             files = download_prefix(s3, input_uri, Path(work))
             base = Path(work)
         if not files:
-            raise JobError(f"ClientError: No S3 objects found under S3 URL \"{input_uri}\"")
+            raise JobError(f'ClientError: No S3 objects found under S3 URL "{input_uri}"')
         total = 0
         for path in sorted(files):
             if getattr(job, "ml_stop_requested", False):
@@ -200,4 +209,3 @@ def _transform(
         joined = [*fields, *outcome] if join == "Input" else outcome
         results.append(",".join(select(output_filter, joined)))
     return results
-

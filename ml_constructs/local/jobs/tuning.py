@@ -46,7 +46,7 @@ def install() -> None:
         sagemaker.start(run, self, job, name=f"tuning-{job.hyper_parameter_tuning_job_name}")
         return arn
 
-    SageMakerModelBackend.create_hyper_parameter_tuning_job = create  # type: ignore[method-assign]
+    setattr(SageMakerModelBackend, "create_hyper_parameter_tuning_job", create)  # noqa: B010
 
     def describe(self: Any) -> dict[str, Any]:
         result = _ORIGINAL_DESCRIBE(self)
@@ -54,7 +54,7 @@ def install() -> None:
 
     global _ORIGINAL_DESCRIBE
     _ORIGINAL_DESCRIBE = HyperParameterTuningJob.describe
-    HyperParameterTuningJob.describe = describe  # type: ignore[method-assign]
+    setattr(HyperParameterTuningJob, "describe", describe)  # noqa: B010
 
     def list_training_jobs_for_hyper_parameter_tuning_job(self: Any) -> str:
         name = self._get_param("HyperParameterTuningJobName")
@@ -192,13 +192,20 @@ def _search(backend: Any, job: Any, log: JobLog) -> None:
     strategy = config.get("Strategy", "Bayesian")
     seed = config.get("RandomSeed")
     sampler = _sampler(strategy, ranges, seed, startup=min(max(2, total // 3), 10))
-    study = optuna.create_study(direction="maximize" if direction == "Maximize" else "minimize", sampler=sampler)
-    log(f"{strategy} search ({type(sampler).__name__}) of {metric} ({direction}): {total} trials, {parallel} at once")
+    study = optuna.create_study(
+        direction="maximize" if direction == "Maximize" else "minimize", sampler=sampler
+    )
+    log(
+        f"{strategy} search ({type(sampler).__name__}) of {metric} ({direction}): "
+        f"{total} trials, {parallel} at once"
+    )
 
     threads = cpu_threads(parallel)
     running: dict[Future[Any], tuple[Any, Any]] = {}
     launched = 0
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"trial-{job.hyper_parameter_tuning_job_name}") as pool:
+    with ThreadPoolExecutor(
+        max_workers=parallel, thread_name_prefix=f"trial-{job.hyper_parameter_tuning_job_name}"
+    ) as pool:
         while launched < total or running:
             if getattr(job, "ml_stop_requested", False):
                 total = launched  # launch no more trials; stop the running ones
@@ -210,7 +217,11 @@ def _search(backend: Any, job: Any, log: JobLog) -> None:
                 tuned = _suggest(trial, ranges)
                 trial_job = _create_trial(backend, job, definition, launched, tuned, metric)
                 _count(job, trial_job)
-                running[pool.submit(training.run, trial_job, backend.account_id, backend.region_name, nthread=threads)] = (
+                running[
+                    pool.submit(
+                        training.run, trial_job, backend.account_id, backend.region_name, nthread=threads
+                    )
+                ] = (
                     trial,
                     trial_job,
                 )
@@ -219,7 +230,11 @@ def _search(backend: Any, job: Any, log: JobLog) -> None:
             done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
             for future in done:
                 trial, trial_job = running.pop(future)
-                value = training.objective_value(trial_job, metric) if trial_job.training_job_status == "Completed" else None
+                value = (
+                    training.objective_value(trial_job, metric)
+                    if trial_job.training_job_status == "Completed"
+                    else None
+                )
                 if value is None or math.isnan(value):
                     study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 else:
@@ -233,18 +248,29 @@ def _search(backend: Any, job: Any, log: JobLog) -> None:
         pick = max if direction == "Maximize" else min
         best = pick(scored, key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])
         job.best_training_job = dict(best)
-        job.hyper_parameter_tuning_job_status = "Stopped" if getattr(job, "ml_stop_requested", False) else "Completed"
-        job.tuning_job_completion_details = {"NumberOfTrainingJobsObjectiveNotImproving": _not_improving(summaries)}
-        log(f"best: {best['TrainingJobName']} {metric}={best['FinalHyperParameterTuningJobObjectiveMetric']['Value']}")
+        job.hyper_parameter_tuning_job_status = (
+            "Stopped" if getattr(job, "ml_stop_requested", False) else "Completed"
+        )
+        job.tuning_job_completion_details = {
+            "NumberOfTrainingJobsObjectiveNotImproving": _not_improving(summaries)
+        }
+        value = best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+        log(f"best: {best['TrainingJobName']} {metric}={value}")
     else:
         reasons = sorted({s.get("FailureReason", "") for s in summaries} - {""})
-        job.failure_reason = "All training jobs failed." + (f" First failure: {reasons[0]}" if reasons else "")
+        job.failure_reason = "All training jobs failed." + (
+            f" First failure: {reasons[0]}" if reasons else ""
+        )
         if not reasons and summaries:
             job.failure_reason = f"No training job reported the objective metric {metric}."
-        job.hyper_parameter_tuning_job_status = "Stopped" if getattr(job, "ml_stop_requested", False) else "Failed"
+        job.hyper_parameter_tuning_job_status = (
+            "Stopped" if getattr(job, "ml_stop_requested", False) else "Failed"
+        )
 
 
-def _create_trial(backend: Any, job: Any, definition: dict[str, Any], number: int, tuned: dict[str, str], metric: str) -> Any:
+def _create_trial(
+    backend: Any, job: Any, definition: dict[str, Any], number: int, tuned: dict[str, str], metric: str
+) -> Any:
     from .. import sagemaker
 
     tuning_name = job.hyper_parameter_tuning_job_name
@@ -264,7 +290,9 @@ def _create_trial(backend: Any, job: Any, definition: dict[str, Any], number: in
         "StoppingCondition": definition.get("StoppingCondition"),
         "Tags": [],
         "EnableNetworkIsolation": definition.get("EnableNetworkIsolation", False),
-        "EnableInterContainerTrafficEncryption": definition.get("EnableInterContainerTrafficEncryption", False),
+        "EnableInterContainerTrafficEncryption": definition.get(
+            "EnableInterContainerTrafficEncryption", False
+        ),
         "EnableManagedSpotTraining": definition.get("EnableManagedSpotTraining", False),
         "Environment": definition.get("Environment"),
     }
@@ -312,7 +340,11 @@ def _record(job: Any, trial: Any, metric: str, direction: str, value: float | No
     else:
         counters["NonRetryableError"] += 1
     if value is not None and not math.isnan(value):
-        summary["FinalHyperParameterTuningJobObjectiveMetric"] = {"Type": direction, "MetricName": metric, "Value": value}
+        summary["FinalHyperParameterTuningJobObjectiveMetric"] = {
+            "Type": direction,
+            "MetricName": metric,
+            "Value": value,
+        }
         summary["ObjectiveStatus"] = "Succeeded"
         job.objective_status_counters["Succeeded"] += 1
     else:

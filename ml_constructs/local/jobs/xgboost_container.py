@@ -42,31 +42,93 @@ UNSUPPORTED_IMAGE = (
 
 # Hyperparameters of the container, with the type it converts each string to.
 _INT = {
-    "num_round", "max_depth", "max_leaves", "max_bin", "num_class", "num_parallel_tree",
-    "early_stopping_rounds", "seed", "verbosity", "nthread", "top_k", "csv_weights",
-    "max_cat_to_onehot", "num_early_stopping_rounds", "_kfold", "_num_cv_round",
+    "num_round",
+    "max_depth",
+    "max_leaves",
+    "max_bin",
+    "num_class",
+    "num_parallel_tree",
+    "early_stopping_rounds",
+    "seed",
+    "verbosity",
+    "nthread",
+    "top_k",
+    "csv_weights",
+    "max_cat_to_onehot",
+    "num_early_stopping_rounds",
+    "_kfold",
+    "_num_cv_round",
 }
 _FLOAT = {
-    "eta", "learning_rate", "gamma", "min_split_loss", "min_child_weight", "max_delta_step",
-    "subsample", "colsample_bytree", "colsample_bylevel", "colsample_bynode", "lambda",
-    "reg_lambda", "alpha", "reg_alpha", "scale_pos_weight", "base_score", "sketch_eps",
-    "tweedie_variance_power", "rate_drop", "skip_drop", "lambda_bias", "huber_slope",
+    "eta",
+    "learning_rate",
+    "gamma",
+    "min_split_loss",
+    "min_child_weight",
+    "max_delta_step",
+    "subsample",
+    "colsample_bytree",
+    "colsample_bylevel",
+    "colsample_bynode",
+    "lambda",
+    "reg_lambda",
+    "alpha",
+    "reg_alpha",
+    "scale_pos_weight",
+    "base_score",
+    "sketch_eps",
+    "tweedie_variance_power",
+    "rate_drop",
+    "skip_drop",
+    "lambda_bias",
+    "huber_slope",
     "aft_loss_distribution_scale",
 }
 _STRING = {
-    "booster", "objective", "tree_method", "grow_policy", "sampling_method", "process_type",
-    "updater", "refresh_leaf", "sample_type", "normalize_type", "feature_selector",
-    "predictor", "single_precision_histogram", "deterministic_histogram", "one_drop",
-    "device", "interaction_constraints", "monotone_constraints", "aft_loss_distribution",
-    "multi_strategy", "save_model_on_termination", "dsplit", "prob_buffer_row",
-    "_tuning_objective_metric", "use_dask_gpu_training", "disable_default_eval_metric",
+    "booster",
+    "objective",
+    "tree_method",
+    "grow_policy",
+    "sampling_method",
+    "process_type",
+    "updater",
+    "refresh_leaf",
+    "sample_type",
+    "normalize_type",
+    "feature_selector",
+    "predictor",
+    "single_precision_histogram",
+    "deterministic_histogram",
+    "one_drop",
+    "device",
+    "interaction_constraints",
+    "monotone_constraints",
+    "aft_loss_distribution",
+    "multi_strategy",
+    "save_model_on_termination",
+    "dsplit",
+    "prob_buffer_row",
+    "_tuning_objective_metric",
+    "use_dask_gpu_training",
+    "disable_default_eval_metric",
 }
 # Container-only settings, not passed to xgboost.train's params.
 _CONTAINER_ONLY = {
-    "num_round", "early_stopping_rounds", "csv_weights", "save_model_on_termination",
-    "_tuning_objective_metric", "_kfold", "_num_cv_round", "use_dask_gpu_training",
-    "num_early_stopping_rounds", "dsplit", "prob_buffer_row", "updater", "predictor",
-    "single_precision_histogram", "deterministic_histogram",
+    "num_round",
+    "early_stopping_rounds",
+    "csv_weights",
+    "save_model_on_termination",
+    "_tuning_objective_metric",
+    "_kfold",
+    "_num_cv_round",
+    "use_dask_gpu_training",
+    "num_early_stopping_rounds",
+    "dsplit",
+    "prob_buffer_row",
+    "updater",
+    "predictor",
+    "single_precision_histogram",
+    "deterministic_histogram",
 }
 CHANNELS = ("train", "validation")
 
@@ -381,7 +443,9 @@ def parse_records(lines: Sequence[str], content_type: str | None) -> Any:
                 dtype=np.float32,
             )
         except ValueError as error:
-            raise JobError(f"Loading csv data failed with Exception, please ensure data is in csv format: {error}")
+            raise JobError(
+                f"Loading csv data failed with Exception, please ensure data is in csv format: {error}"
+            ) from None
         return xgboost.DMatrix(data)
     if kind == "libsvm":
         with tempfile.NamedTemporaryFile("w", suffix=".libsvm", delete=False) as handle:

@@ -83,7 +83,9 @@ def put(aws: LocalAws, bucket: str) -> Callable[[str, str | bytes], str]:
     return upload
 
 
-def wait_for(describe: Callable[[], dict[str, Any]], field: str, done: set[str], timeout: float = 120) -> dict[str, Any]:
+def wait_for(
+    describe: Callable[[], dict[str, Any]], field: str, done: set[str], timeout: float = 120
+) -> dict[str, Any]:
     """Poll ``describe()`` until ``field`` is in ``done`` (as Step Functions' .sync does)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -100,7 +102,12 @@ def training_request(name: str, role: str, bucket: str, prefix: str, **overrides
         "TrainingJobName": name,
         "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
         "RoleArn": role,
-        "HyperParameters": {"objective": "binary:logistic", "eval_metric": "auc", "num_round": "30", "max_depth": "3"},
+        "HyperParameters": {
+            "objective": "binary:logistic",
+            "eval_metric": "auc",
+            "num_round": "30",
+            "max_depth": "3",
+        },
         "InputDataConfig": [
             {
                 "ChannelName": channel,
@@ -133,7 +140,11 @@ def trained_model(aws: LocalAws, bucket: str, role: str) -> str:
     sagemaker = aws.client("sagemaker")
     name = f"job-{uuid.uuid4().hex[:8]}"
     sagemaker.create_training_job(**training_request(name, role, bucket, prefix))
-    job = wait_for(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus", {"Completed", "Failed"})
+    job = wait_for(
+        lambda: sagemaker.describe_training_job(TrainingJobName=name),
+        "TrainingJobStatus",
+        {"Completed", "Failed"},
+    )
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     return job["ModelArtifacts"]["S3ModelArtifacts"]
 

@@ -22,7 +22,9 @@ def _config(aws: LocalAws, model: str, *, serverless: bool = False) -> str:
 
 def _wait(aws: LocalAws, name: str) -> dict:
     sagemaker = aws.client("sagemaker")
-    return wait_for(lambda: sagemaker.describe_endpoint(EndpointName=name), "EndpointStatus", {"InService", "Failed"})
+    return wait_for(
+        lambda: sagemaker.describe_endpoint(EndpointName=name), "EndpointStatus", {"InService", "Failed"}
+    )
 
 
 def test_endpoint_serves_the_model_and_updates(aws: LocalAws, model) -> None:
@@ -45,7 +47,9 @@ def test_endpoint_serves_the_model_and_updates(aws: LocalAws, model) -> None:
     assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "Updating"
     updated = _wait(aws, name)
     assert updated["EndpointStatus"] == "InService" and updated["EndpointConfigName"] == second
-    assert runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="0.9,0.9,0.1,0.1")["Body"].read()
+    assert runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="0.9,0.9,0.1,0.1")[
+        "Body"
+    ].read()
 
     sagemaker.delete_endpoint(EndpointName=name)
     try:

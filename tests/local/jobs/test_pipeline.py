@@ -64,7 +64,12 @@ def test_features_then_training_then_scoring(aws: LocalAws, bucket: str, role: s
         },
     )
     run_id = glue.start_job_run(JobName=job_name)["JobRunId"]
-    run = wait_for(lambda: glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"], "JobRunState", {"SUCCEEDED", "FAILED"}, timeout=400)
+    run = wait_for(
+        lambda: glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"],
+        "JobRunState",
+        {"SUCCEEDED", "FAILED"},
+        timeout=400,
+    )
     assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
 
     sagemaker = aws.client("sagemaker")
@@ -72,7 +77,9 @@ def test_features_then_training_then_scoring(aws: LocalAws, bucket: str, role: s
     channels = [
         {
             "ChannelName": channel,
-            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{lake}/curated/features/{channel}/"}},
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{lake}/curated/features/{channel}/"}
+            },
             "ContentType": "text/csv",
         }
         for channel in ("train", "validation")
@@ -81,13 +88,22 @@ def test_features_then_training_then_scoring(aws: LocalAws, bucket: str, role: s
         TrainingJobName=name,
         AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
         RoleArn=role,
-        HyperParameters={"objective": "binary:logistic", "eval_metric": "auc", "num_round": "50", "tree_method": "gpu_hist"},
+        HyperParameters={
+            "objective": "binary:logistic",
+            "eval_metric": "auc",
+            "num_round": "50",
+            "tree_method": "gpu_hist",
+        },
         InputDataConfig=channels,
         OutputDataConfig={"S3OutputPath": f"{lake}/models"},
         ResourceConfig={"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
         StoppingCondition={"MaxRuntimeInSeconds": 3600},
     )
-    job = wait_for(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus", {"Completed", "Failed"})
+    job = wait_for(
+        lambda: sagemaker.describe_training_job(TrainingJobName=name),
+        "TrainingJobStatus",
+        {"Completed", "Failed"},
+    )
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     auc = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}["validation:auc"]
     assert auc > 0.8
@@ -103,15 +119,25 @@ def test_features_then_training_then_scoring(aws: LocalAws, bucket: str, role: s
         TransformJobName=transform,
         ModelName=model,
         TransformInput={
-            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{lake}/curated/features/score/"}},
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{lake}/curated/features/score/"}
+            },
             "ContentType": "text/csv",
             "SplitType": "Line",
         },
-        TransformOutput={"S3OutputPath": f"{lake}/predictions/", "Accept": "text/csv", "AssembleWith": "Line"},
+        TransformOutput={
+            "S3OutputPath": f"{lake}/predictions/",
+            "Accept": "text/csv",
+            "AssembleWith": "Line",
+        },
         TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
         DataProcessing={"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"},
     )
-    result = wait_for(lambda: sagemaker.describe_transform_job(TransformJobName=transform), "TransformJobStatus", {"Completed", "Failed"})
+    result = wait_for(
+        lambda: sagemaker.describe_transform_job(TransformJobName=transform),
+        "TransformJobStatus",
+        {"Completed", "Failed"},
+    )
     assert result["TransformJobStatus"] == "Completed", result.get("FailureReason")
 
     s3 = aws.client("s3")

@@ -10,7 +10,7 @@ from ml_constructs.local import LocalAws
 
 from .conftest import wait_for
 
-SPARK_SCRIPT = '''
+SPARK_SCRIPT = """
 import sys
 from pyspark.sql import SparkSession, functions as F
 
@@ -21,29 +21,36 @@ rows = spark.read.option("header", "true").csv(args["--input_path"])
 totals = rows.groupBy("customer").agg(F.sum(F.col("amount").cast("double")).alias("total"))
 totals.coalesce(1).write.mode("overwrite").option("header", "true").csv(args["--output_path"])
 spark.stop()
-'''
+"""
 
-FAILING_SCRIPT = '''
+FAILING_SCRIPT = """
 import sys
 args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
 raise ValueError("--threshold must be a number, got " + args["--threshold"])
-'''
+"""
 
-GLUE_LIBRARY_SCRIPT = '''
+GLUE_LIBRARY_SCRIPT = """
 from awsglue.context import GlueContext
-'''
+"""
 
 # No JVM needed to check the driver: a plain Python entry point reading and writing the paths.
-COPY_SCRIPT = '''
+COPY_SCRIPT = """
 import pathlib, sys
 source, target = sys.argv[1], sys.argv[2]
-lines = [line.upper() for p in sorted(pathlib.Path(source).glob("*.txt")) for line in p.read_text().splitlines()]
+files = sorted(pathlib.Path(source).glob("*.txt"))
+lines = [line.upper() for p in files for line in p.read_text().splitlines()]
 pathlib.Path(target).mkdir(parents=True, exist_ok=True)
 (pathlib.Path(target) / "out.txt").write_text("\\n".join(lines) + "\\n")
-'''
+"""
 
 
-def _glue_run(aws: LocalAws, role: str, script: str, arguments: dict[str, str], run_arguments: dict[str, str] | None = None) -> dict:
+def _glue_run(
+    aws: LocalAws,
+    role: str,
+    script: str,
+    arguments: dict[str, str],
+    run_arguments: dict[str, str] | None = None,
+) -> dict:
     glue = aws.client("glue")
     name = f"job-{uuid.uuid4().hex[:8]}"
     glue.create_job(
@@ -89,7 +96,9 @@ def test_glue_runs_the_pyspark_script_on_the_lake(aws: LocalAws, bucket: str, ro
     assert sorted(text.splitlines()[1:]) == ["ann,12.5", "bob,6.0"]
 
 
-def test_a_failing_glue_script_fails_the_run_with_its_error(aws: LocalAws, bucket: str, role: str, put) -> None:
+def test_a_failing_glue_script_fails_the_run_with_its_error(
+    aws: LocalAws, bucket: str, role: str, put
+) -> None:
     script = put(f"fail-{uuid.uuid4().hex[:6]}/job.py", FAILING_SCRIPT)
     run = _glue_run(aws, role, script, {"--threshold": "high"})
     assert run["JobRunState"] == "FAILED"
@@ -103,16 +112,25 @@ def test_a_script_needing_awsglue_fails_with_the_reason(aws: LocalAws, bucket: s
     assert "awsglue" in run["ErrorMessage"] and "plain PySpark" in run["ErrorMessage"]
 
 
-def test_emr_serverless_runs_the_entry_point_with_its_arguments(aws: LocalAws, bucket: str, role: str, put) -> None:
+def test_emr_serverless_runs_the_entry_point_with_its_arguments(
+    aws: LocalAws, bucket: str, role: str, put
+) -> None:
     prefix = f"emr-{uuid.uuid4().hex[:6]}"
     entry = put(f"{prefix}/copy.py", COPY_SCRIPT)
     put(f"{prefix}/in/a.txt", "one\ntwo\n")
     emr = aws.client("emr-serverless")
-    app = emr.create_application(name=f"app-{prefix}", releaseLabel="emr-7.5.0", type="SPARK")["applicationId"]
+    app = emr.create_application(name=f"app-{prefix}", releaseLabel="emr-7.5.0", type="SPARK")[
+        "applicationId"
+    ]
     started = emr.start_job_run(
         applicationId=app,
         executionRoleArn=role,
-        jobDriver={"sparkSubmit": {"entryPoint": entry, "entryPointArguments": [f"s3://{bucket}/{prefix}/in/", f"s3://{bucket}/{prefix}/out/"]}},
+        jobDriver={
+            "sparkSubmit": {
+                "entryPoint": entry,
+                "entryPointArguments": [f"s3://{bucket}/{prefix}/in/", f"s3://{bucket}/{prefix}/out/"],
+            }
+        },
     )
     run = wait_for(
         lambda: emr.get_job_run(applicationId=app, jobRunId=started["jobRunId"])["jobRun"],
@@ -126,8 +144,17 @@ def test_emr_serverless_runs_the_entry_point_with_its_arguments(aws: LocalAws, b
     failing = emr.start_job_run(
         applicationId=app,
         executionRoleArn=role,
-        jobDriver={"sparkSubmit": {"entryPoint": put(f"{prefix}/fail.py", FAILING_SCRIPT), "entryPointArguments": ["--threshold", "x"]}},
+        jobDriver={
+            "sparkSubmit": {
+                "entryPoint": put(f"{prefix}/fail.py", FAILING_SCRIPT),
+                "entryPointArguments": ["--threshold", "x"],
+            }
+        },
     )
-    run = wait_for(lambda: emr.get_job_run(applicationId=app, jobRunId=failing["jobRunId"])["jobRun"], "state", {"SUCCESS", "FAILED"})
+    run = wait_for(
+        lambda: emr.get_job_run(applicationId=app, jobRunId=failing["jobRunId"])["jobRun"],
+        "state",
+        {"SUCCESS", "FAILED"},
+    )
     assert run["state"] == "FAILED"
     assert "ValueError: --threshold must be a number, got x" in run["stateDetails"]

@@ -41,7 +41,12 @@ def test_learns_the_signal_and_writes_the_model(aws: LocalAws, bucket: str, role
         role,
         bucket,
         prefix,
-        HyperParameters={"objective": "binary:logistic", "eval_metric": "auc,logloss", "num_round": "40", "tree_method": "gpu_hist"},
+        HyperParameters={
+            "objective": "binary:logistic",
+            "eval_metric": "auc,logloss",
+            "num_round": "40",
+            "tree_method": "gpu_hist",
+        },
         CheckpointConfig={"S3Uri": f"s3://{bucket}/{prefix}/checkpoints/"},
         Tags=[{"Key": "team", "Value": "ml"}],
     )
@@ -56,7 +61,11 @@ def test_learns_the_signal_and_writes_the_model(aws: LocalAws, bucket: str, role
     assert metrics["train:auc"] >= metrics["validation:auc"] - 0.05
     assert 0 < metrics["validation:logloss"] < 0.6
     assert [t["Status"] for t in job["SecondaryStatusTransitions"]] == [
-        "Starting", "Downloading", "Training", "Uploading", "Completed",
+        "Starting",
+        "Downloading",
+        "Training",
+        "Uploading",
+        "Completed",
     ]
     assert job["TrainingStartTime"] <= job["TrainingEndTime"]
     assert job["HyperParameters"]["tree_method"] == "gpu_hist"  # the request is kept as sent
@@ -72,9 +81,16 @@ def test_learns_the_signal_and_writes_the_model(aws: LocalAws, bucket: str, role
     assert sagemaker.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"] == [{"Key": "team", "Value": "ml"}]
 
     logs = aws.client("logs")
-    streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{name}/algo-1-")
+    streams = logs.describe_log_streams(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{name}/algo-1-"
+    )
     stream = streams["logStreams"][0]["logStreamName"]
-    text = "\n".join(e["message"] for e in logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream)["events"])
+    text = "\n".join(
+        e["message"]
+        for e in logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream)[
+            "events"
+        ]
+    )
     assert "GPU requested: training on" in text
     assert "validation-auc" in text
 
@@ -110,7 +126,12 @@ def test_hyperparameters_are_checked_as_the_container_does(
     aws: LocalAws, bucket: str, role: str, put, hyperparameters: dict, reason: str
 ) -> None:
     prefix = f"hp-{uuid.uuid4().hex[:6]}"
-    job = _train(aws, training_request(f"job-{uuid.uuid4().hex[:8]}", role, bucket, prefix, HyperParameters=hyperparameters))
+    job = _train(
+        aws,
+        training_request(
+            f"job-{uuid.uuid4().hex[:8]}", role, bucket, prefix, HyperParameters=hyperparameters
+        ),
+    )
     assert job["TrainingJobStatus"] == "Failed"
     assert reason in job["FailureReason"]
 
@@ -120,7 +141,11 @@ def test_an_own_image_fails_with_the_reason(aws: LocalAws, bucket: str, role: st
     job = _train(
         aws,
         training_request(
-            f"job-{uuid.uuid4().hex[:8]}", role, bucket, "own", AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"}
+            f"job-{uuid.uuid4().hex[:8]}",
+            role,
+            bucket,
+            "own",
+            AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
         ),
     )
     assert job["TrainingJobStatus"] == "Failed"

@@ -51,7 +51,11 @@ def _transform(aws: LocalAws, model: str, input_uri: str, output_uri: str) -> di
         TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
         DataProcessing={"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"},
     )
-    return wait_for(lambda: sagemaker.describe_transform_job(TransformJobName=name), "TransformJobStatus", {"Completed", "Failed"})
+    return wait_for(
+        lambda: sagemaker.describe_transform_job(TransformJobName=name),
+        "TransformJobStatus",
+        {"Completed", "Failed"},
+    )
 
 
 def test_transform_joins_one_prediction_per_input_row(aws: LocalAws, bucket: str, put, model) -> None:

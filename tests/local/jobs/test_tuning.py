@@ -18,7 +18,9 @@ def test_tuning_runs_every_trial_and_picks_the_best(aws: LocalAws, bucket: str, 
     channels = [
         {
             "ChannelName": channel,
-            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/{prefix}/{channel}/"}},
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/{prefix}/{channel}/"}
+            },
             "ContentType": "text/csv",
         }
         for channel in ("train", "validation")
@@ -33,9 +35,16 @@ def test_tuning_runs_every_trial_and_picks_the_best(aws: LocalAws, bucket: str, 
             "ParameterRanges": {
                 "ContinuousParameterRanges": [
                     {"Name": "eta", "MinValue": "0.01", "MaxValue": "0.3", "ScalingType": "Logarithmic"},
-                    {"Name": "subsample", "MinValue": "0.5", "MaxValue": "0.99", "ScalingType": "ReverseLogarithmic"},
+                    {
+                        "Name": "subsample",
+                        "MinValue": "0.5",
+                        "MaxValue": "0.99",
+                        "ScalingType": "ReverseLogarithmic",
+                    },
                 ],
-                "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "6", "ScalingType": "Auto"}],
+                "IntegerParameterRanges": [
+                    {"Name": "max_depth", "MinValue": "2", "MaxValue": "6", "ScalingType": "Auto"}
+                ],
                 "CategoricalParameterRanges": [{"Name": "grow_policy", "Values": ["depthwise", "lossguide"]}],
             },
             "TrainingJobEarlyStoppingType": "Off",
@@ -51,9 +60,12 @@ def test_tuning_runs_every_trial_and_picks_the_best(aws: LocalAws, bucket: str, 
             "CheckpointConfig": {"S3Uri": f"s3://{bucket}/{prefix}/checkpoints"},
         },
     )
-    assert sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)[
-        "HyperParameterTuningJobStatus"
-    ] == "InProgress"
+    assert (
+        sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)[
+            "HyperParameterTuningJobStatus"
+        ]
+        == "InProgress"
+    )
     tuning = wait_for(
         lambda: sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name),
         "HyperParameterTuningJobStatus",
@@ -77,7 +89,9 @@ def test_tuning_runs_every_trial_and_picks_the_best(aws: LocalAws, bucket: str, 
     values = [s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for s in summaries]
     best = tuning["BestTrainingJob"]
     assert best["FinalHyperParameterTuningJobObjectiveMetric"] == {
-        "Type": "Maximize", "MetricName": "validation:auc", "Value": max(values)
+        "Type": "Maximize",
+        "MetricName": "validation:auc",
+        "Value": max(values),
     }
     assert max(values) > 0.8
 
@@ -86,10 +100,17 @@ def test_tuning_runs_every_trial_and_picks_the_best(aws: LocalAws, bucket: str, 
     assert trial["HyperParameters"]["num_round"] == "20"
     assert trial["HyperParameters"]["_tuning_objective_metric"] == "validation:auc"
     assert trial["HyperParameters"]["eta"] == best["TunedHyperParameters"]["eta"]
-    assert trial["CheckpointConfig"]["S3Uri"] == f"s3://{bucket}/{prefix}/checkpoints/{best['TrainingJobName']}"
-    assert trial["ModelArtifacts"]["S3ModelArtifacts"].endswith(f"/{best['TrainingJobName']}/output/model.tar.gz")
+    assert (
+        trial["CheckpointConfig"]["S3Uri"] == f"s3://{bucket}/{prefix}/checkpoints/{best['TrainingJobName']}"
+    )
+    assert trial["ModelArtifacts"]["S3ModelArtifacts"].endswith(
+        f"/{best['TrainingJobName']}/output/model.tar.gz"
+    )
     by_value = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
-        HyperParameterTuningJobName=name, SortBy="FinalObjectiveMetricValue", SortOrder="Descending", MaxResults=1
+        HyperParameterTuningJobName=name,
+        SortBy="FinalObjectiveMetricValue",
+        SortOrder="Descending",
+        MaxResults=1,
     )
     assert by_value["TrainingJobSummaries"][0]["TrainingJobName"] == best["TrainingJobName"]
 
@@ -103,14 +124,21 @@ def test_tuning_fails_when_every_trial_fails(aws: LocalAws, bucket: str, role: s
             "Strategy": "Random",
             "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "validation:logloss"},
             "ResourceLimits": {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 2},
-            "ParameterRanges": {"IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "4"}]},
+            "ParameterRanges": {
+                "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "4"}]
+            },
         },
         TrainingJobDefinition={
             "StaticHyperParameters": {"num_round": "5"},
             "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
             "RoleArn": role,
             "InputDataConfig": [
-                {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/nothing-here/"}}}
+                {
+                    "ChannelName": "train",
+                    "DataSource": {
+                        "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/nothing-here/"}
+                    },
+                }
             ],
             "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/models"},
             "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},

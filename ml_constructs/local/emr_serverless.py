@@ -10,6 +10,7 @@ The script's output goes to the log group ``/aws/emr-serverless``, stream
 
 What does not run: ``sparkSubmitParameters`` (``--conf``, ``--py-files``, ...) are ignored,
 JAR entry points and Hive jobs fail with a reason, capacity and billing are not modelled.
+``CancelJobRun`` kills the script (``CANCELLED``, nothing synced back).
 """
 
 from __future__ import annotations
@@ -86,8 +87,11 @@ def _run(backend: Any, job_run: Any) -> None:
             region=backend.region_name,
             log=log,
             timeout=timeout,
+            cancelled=lambda: job_run.state in ("CANCELLING", "CANCELLED"),
         )
         state, details = "SUCCESS", None
+    except spark.Cancelled:
+        state, details = "CANCELLED", "Job run cancelled by CancelJobRun"
     except JobError as error:
         state, details = (
             "FAILED",

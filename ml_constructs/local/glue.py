@@ -11,7 +11,8 @@ the ``/aws-glue/jobs/output`` (stdout and stderr) log group, stream ``<run id>``
 
 What does not run: ``awsglue`` (Glue's library: such scripts fail with a reason), Python shell
 and streaming jobs' specifics (every command runs as a PySpark script), workers and DPUs, job
-bookmarks, ``--extra-py-files``/``--extra-jars``, retries (``MaxRetries``).
+bookmarks, ``--extra-py-files``/``--extra-jars``, retries (``MaxRetries``). ``BatchStopJobRun``
+(added) kills the script: ``STOPPING`` -> ``STOPPED``, nothing synced back.
 """
 
 from __future__ import annotations
@@ -93,6 +94,35 @@ def _install() -> None:
         return run_id
 
     setattr(FakeJob, "start_job_run", start_job_run)  # noqa: B010
+    _install_stop()
+
+
+def _install_stop() -> None:
+    """``BatchStopJobRun`` (moto lacks it): a running run goes ``STOPPING``, then ``STOPPED``."""
+    import json
+
+    from moto.glue.responses import GlueResponse
+
+    def batch_stop_job_run(self: Any) -> str:
+        name = self.parameters.get("JobName")
+        succeeded, errors = [], []
+        job = self.glue_backend.jobs.get(name)
+        for run_id in self.parameters.get("JobRunIds") or []:
+            found = next((r for r in (job.job_runs if job else []) if r.job_run_id == run_id), None)
+            if found is None or getattr(found, "ml_state", None) not in ("RUNNING", "STARTING", "WAITING"):
+                errors.append(
+                    {
+                        "JobName": name,
+                        "JobRunId": run_id,
+                        "ErrorDetail": {"ErrorCode": "InvalidInputException", "ErrorMessage": "not running"},
+                    }
+                )
+                continue
+            found.ml_state = "STOPPING"
+            succeeded.append({"JobName": name, "JobRunId": run_id})
+        return json.dumps({"SuccessfulSubmissions": succeeded, "Errors": errors})
+
+    setattr(GlueResponse, "batch_stop_job_run", batch_stop_job_run)  # noqa: B010
 
 
 def _run(job: Any, job_run: Any) -> None:
@@ -115,8 +145,11 @@ def _run(job: Any, job_run: Any) -> None:
             region=backend.region_name,
             log=log,
             timeout=timeout,
+            cancelled=lambda: job_run.ml_state == "STOPPING",
         )
         state = "SUCCEEDED"
+    except spark.Cancelled:
+        state = "STOPPED"
     except JobError as error:
         job_run.ml_error = str(error)
         state = "TIMEOUT" if "ran past its timeout" in str(error) else "FAILED"

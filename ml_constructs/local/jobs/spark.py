@@ -16,6 +16,7 @@ fails with a reason saying so.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -54,12 +55,20 @@ def _digest(path: Path) -> str:
     return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
-class Mirror:
-    """Local copies of the S3 prefixes a job's arguments name, synced back after the run."""
+class Cancelled(Exception):
+    """The run was stopped (Glue ``BatchStopJobRun``, EMR Serverless ``CancelJobRun``)."""
 
-    def __init__(self, s3: Any, root: Path) -> None:
+
+class Mirror:
+    """Local copies of the S3 prefixes a job's arguments name, synced back after the run.
+
+    An object the role may list but not read is left out (logged), as a Spark job that only
+    overwrites that prefix would never read it either."""
+
+    def __init__(self, s3: Any, root: Path, log: Callable[[str], None] = print) -> None:
         self.s3 = s3
         self.root = root
+        self.log = log
         self.prefixes: set[tuple[str, str]] = set()
         self.downloaded: dict[Path, str] = {}
 
@@ -76,7 +85,14 @@ class Mirror:
                 if target in self.downloaded:
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-                self.s3.download_file(bucket, object_key, str(target))
+                try:
+                    self.s3.download_file(bucket, object_key, str(target))
+                except Exception as error:  # noqa: BLE001 - botocore ClientError
+                    if "403" not in str(error) and "AccessDenied" not in str(error):
+                        raise
+                    self.log(f"not mirrored (the role may not read it): s3://{bucket}/{object_key}")
+                    target.unlink(missing_ok=True)
+                    continue
                 self.downloaded[target] = _digest(target)
         if key.endswith("/") or not key:
             path.mkdir(parents=True, exist_ok=True)
@@ -132,10 +148,13 @@ def run_script(
     log: Callable[[str], None],
     timeout: float | None = None,
     extra_env: dict[str, str] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> SparkResult:
     """Download ``script_uri``, run it with ``argv`` (S3 arguments mirrored), sync outputs back.
 
-    Raises :class:`JobError` with the script's error (its last traceback line) when it fails.
+    Raises :class:`JobError` with the script's error (its last traceback line) when it fails,
+    :class:`Cancelled` when ``cancelled()`` turns true while it runs (the process is killed and
+    nothing is synced back).
     """
     from ..iam import session_as
 
@@ -150,7 +169,7 @@ def run_script(
             s3.download_file(bucket, key, str(script))
         except Exception as error:  # noqa: BLE001
             raise JobError(f"cannot read the script {script_uri} as the job role: {error}") from None
-        mirror = Mirror(s3, root / "s3")
+        mirror = Mirror(s3, root / "s3", log)
         args = map_arguments(argv, mirror)
         env = dict(os.environ)
         env.update(extra_env or {})
@@ -171,26 +190,61 @@ def run_script(
             env["AWS_ENDPOINT_URL"] = api.endpoint() or ""
         env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
         log(f"spark-submit --master {MASTER} {script.name} {' '.join(args)}")
-        try:
-            completed = subprocess.run(  # noqa: S603 - the job's own script, by design
-                [sys.executable, str(script), *args],
-                cwd=str(root),
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise JobError(f"the job ran past its timeout of {int(timeout or 0)} s") from None
-        output = (completed.stdout or "") + (completed.stderr or "")
+        returncode, output = _execute([sys.executable, str(script), *args], root, env, timeout, cancelled)
         for line in output.splitlines()[-200:]:
             log(line)
-        if completed.returncode != 0:
-            raise JobError(_error_message(output, completed.returncode))
+        if returncode != 0:
+            raise JobError(_error_message(output, returncode))
         uploaded, deleted = mirror.sync_back()
         log(f"synced outputs back to S3: {uploaded} uploaded, {deleted} deleted")
     return SparkResult(time.monotonic() - started, output[-4000:], uploaded, deleted)
+
+
+def _execute(
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float | None,
+    cancelled: Callable[[], bool] | None,
+) -> tuple[int, str]:
+    """Run ``command``; ``(exit code, stdout + stderr)``. Kills it (and its JVM) on timeout or
+    cancellation."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with tempfile.TemporaryFile("w+") as sink:
+        process = subprocess.Popen(  # noqa: S603 - the job's own script, by design
+            command,
+            cwd=str(cwd),
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            while process.poll() is None:
+                if cancelled is not None and cancelled():
+                    raise Cancelled()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise JobError(f"the job ran past its timeout of {int(timeout or 0)} s")
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.5)
+        finally:
+            if process.poll() is None:
+                _kill(process)
+        sink.seek(0)
+        return process.returncode, sink.read()
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _error_message(output: str, code: int) -> str:

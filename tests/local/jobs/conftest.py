@@ -90,10 +90,10 @@ def wait_for(
     deadline = time.monotonic() + timeout
     while True:
         result = describe()
-        if result[field] in done:
+        if result.get(field) in done:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"{field} still {result[field]} after {timeout} s: {result}")
+            raise AssertionError(f"{field} still {result.get(field)} after {timeout} s: {result}")
         time.sleep(0.2)
 
 

@@ -158,3 +158,35 @@ def test_emr_serverless_runs_the_entry_point_with_its_arguments(
     )
     assert run["state"] == "FAILED"
     assert "ValueError: --threshold must be a number, got x" in run["stateDetails"]
+
+
+def test_stopping_a_run_kills_the_script(aws: LocalAws, bucket: str, role: str, put) -> None:
+    prefix = f"stop-{uuid.uuid4().hex[:6]}"
+    sleeper = put(f"{prefix}/sleep.py", "import time\ntime.sleep(120)\n")
+    glue = aws.client("glue")
+    name = f"job-{uuid.uuid4().hex[:8]}"
+    glue.create_job(Name=name, Role=role, Command={"Name": "glueetl", "ScriptLocation": sleeper})
+    run_id = glue.start_job_run(JobName=name)["JobRunId"]
+    stopped = glue.batch_stop_job_run(JobName=name, JobRunIds=[run_id, "jr_unknown"])
+    assert stopped["SuccessfulSubmissions"] == [{"JobName": name, "JobRunId": run_id}]
+    assert [e["JobRunId"] for e in stopped["Errors"]] == ["jr_unknown"]
+    run = wait_for(
+        lambda: glue.get_job_run(JobName=name, RunId=run_id)["JobRun"], "JobRunState", {"STOPPED"}, timeout=30
+    )
+    assert "ErrorMessage" not in run
+
+    emr = aws.client("emr-serverless")
+    app = emr.create_application(name=f"app-{prefix}", releaseLabel="emr-7.5.0", type="SPARK")[
+        "applicationId"
+    ]
+    started = emr.start_job_run(
+        applicationId=app, executionRoleArn=role, jobDriver={"sparkSubmit": {"entryPoint": sleeper}}
+    )
+    emr.cancel_job_run(applicationId=app, jobRunId=started["jobRunId"])
+    run = wait_for(
+        lambda: emr.get_job_run(applicationId=app, jobRunId=started["jobRunId"])["jobRun"],
+        "stateDetails",
+        {"Job run cancelled by CancelJobRun"},
+        timeout=30,
+    )
+    assert run["state"] == "CANCELLED"

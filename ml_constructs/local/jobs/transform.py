@@ -124,6 +124,9 @@ def load_model(backend: Any, model_name: str) -> tuple[Any, str | None]:
     if model is None:
         raise JobError(f'ClientError: Could not find model "{model_name}"')
     container = model.primary_container or (model.containers[0] if model.containers else {})
+    package = container.get("ModelPackageName")
+    if package and not container.get("Image"):
+        container = _package_container(backend, package)
     image = container.get("Image")
     if not xgb_container.is_built_in_xgboost(image):
         raise JobError(xgb_container.UNSUPPORTED_IMAGE.format(uri=image))
@@ -135,6 +138,15 @@ def load_model(backend: Any, model_name: str) -> tuple[Any, str | None]:
     bucket, key = split_s3_uri(data_url)
     raw = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     return xgb_container.load_model(raw), role
+
+
+def _package_container(backend: Any, package: str) -> dict[str, Any]:
+    """The first inference container of a model package (by ARN, or by versioned name)."""
+    for found in backend.model_packages.values():
+        if package in (found.arn, found.model_package_name) or found.arn.endswith(f"/{package}"):
+            containers = (found.inference_specification or {}).get("Containers") or [{}]
+            return dict(containers[0])
+    raise JobError(f"ClientError: Could not find model package {package}")
 
 
 def _run(backend: Any, job: Any, log: JobLog) -> None:

@@ -82,3 +82,32 @@ def test_a_wrong_payload_is_a_model_error(aws: LocalAws, model) -> None:
         assert "not consistent with feature size of trained model 4" in str(error)
     else:
         raise AssertionError("two features for a four-feature model were accepted")
+
+
+def test_a_model_from_a_registered_package_serves(aws: LocalAws, role: str, trained_model: str) -> None:
+    from .conftest import IMAGE
+
+    sagemaker, runtime = aws.client("sagemaker"), aws.client("sagemaker-runtime")
+    group = f"group-{uuid.uuid4().hex[:8]}"
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    package = sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        InferenceSpecification={
+            "Containers": [{"Image": IMAGE, "ModelDataUrl": trained_model}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelApprovalStatus="Approved",
+    )["ModelPackageArn"]
+    model = f"model-{uuid.uuid4().hex[:8]}"
+    sagemaker.create_model(
+        ModelName=model, ExecutionRoleArn=role, PrimaryContainer={"ModelPackageName": package}
+    )
+    name = f"endpoint-{uuid.uuid4().hex[:8]}"
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=_config(aws, model))
+    assert _wait(aws, name)["EndpointStatus"] == "InService", sagemaker.describe_endpoint(EndpointName=name)
+    body = runtime.invoke_endpoint(
+        EndpointName=name, ContentType="text/csv", Body="0.9,0.9,0.5,0.5\n0.05,0.05,0.5,0.5"
+    )
+    high, low = (float(v) for v in body["Body"].read().decode().splitlines())
+    assert high > 0.5 > low

@@ -50,11 +50,14 @@ def download_prefix(s3: Any, uri: str, target: Path) -> list[Path]:
     """Copy every object under the S3 ``uri`` prefix below ``target`` (keeping the relative
     paths); returns the local files. A URI naming one object copies that object."""
     bucket, prefix = split_s3_uri(uri)
+    # Paths are kept relative to the prefix's folder: s3://b/data/validation matches
+    # data/validation.csv and data/validation/part-0, copied as validation.csv, validation/part-0.
+    folder = prefix if prefix.endswith("/") else prefix.rpartition("/")[0] + "/" if "/" in prefix else ""
     files: list[Path] = []
     for key, _size in list_keys(s3, bucket, prefix):
         if key.endswith("/"):
             continue  # a "folder" marker object
-        relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
+        relative = key[len(folder) :]
         local = target / relative
         local.parent.mkdir(parents=True, exist_ok=True)
         s3.download_file(bucket, key, str(local))

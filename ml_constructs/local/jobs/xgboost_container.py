@@ -290,12 +290,44 @@ def load_channel(directory: Path, content_type: str | None) -> Any:
 
 
 def _concat_libsvm(files: Sequence[Path]) -> Any:
+    return _libsvm_matrix(b"".join(path.read_bytes().rstrip(b"\n") + b"\n" for path in files))
+
+
+def _libsvm_matrix(data: bytes) -> Any:
+    """A DMatrix of LIBSVM text (``label[:weight] index:value ...``; the index is the column, as
+    xgboost's own LIBSVM reader takes it, whose text-file input xgboost 3.1 deprecated)."""
+    import numpy as np
+    import scipy.sparse
     import xgboost
 
-    with tempfile.NamedTemporaryFile("wb", suffix=".libsvm", delete=False) as joined:
-        for path in files:
-            joined.write(path.read_bytes().rstrip(b"\n") + b"\n")
-    return xgboost.DMatrix(f"{joined.name}?format=libsvm")
+    labels: list[float] = []
+    weights: list[float] = []
+    rows: list[int] = []
+    columns: list[int] = []
+    values: list[float] = []
+    for number, raw in enumerate(data.decode("utf-8", errors="replace").splitlines()):
+        parts = raw.split("#", 1)[0].split()
+        if not parts:
+            continue
+        try:
+            label, _, weight = parts[0].partition(":")
+            labels.append(float(label))
+            weights.append(float(weight) if weight else 1.0)
+            for item in parts[1:]:
+                index, _, value = item.partition(":")
+                rows.append(len(labels) - 1)
+                columns.append(int(index))
+                values.append(float(value))
+        except ValueError:
+            raise JobError(f"ClientError: line {number + 1} is not in LIBSVM format: {raw[:50]}") from None
+    width = max(columns, default=-1) + 1
+    matrix = scipy.sparse.csr_matrix(
+        (np.asarray(values, dtype=np.float32), (rows, columns)), shape=(len(labels), width)
+    )
+    result = xgboost.DMatrix(matrix, label=np.asarray(labels, dtype=np.float32))
+    if any(w != 1.0 for w in weights):
+        result.set_weight(np.asarray(weights, dtype=np.float32))
+    return result
 
 
 # -- training ------------------------------------------------------------------------------
@@ -448,9 +480,8 @@ def parse_records(lines: Sequence[str], content_type: str | None) -> Any:
             ) from None
         return xgboost.DMatrix(data)
     if kind == "libsvm":
-        with tempfile.NamedTemporaryFile("w", suffix=".libsvm", delete=False) as handle:
-            handle.write("\n".join(("0 " + r) if ":" in r.split(" ", 1)[0] else r for r in rows) + "\n")
-        return xgboost.DMatrix(f"{handle.name}?format=libsvm")
+        labelled = [("0 " + r) if ":" in r.split(" ", 1)[0] else r for r in rows]  # a dummy label
+        return _libsvm_matrix(("\n".join(labelled) + "\n").encode())
     raise JobError(f"content type {content_type} is not supported for inference (text/csv, text/libsvm)")
 
 

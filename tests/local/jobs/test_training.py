@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import uuid
 
@@ -192,3 +193,39 @@ def test_stop_and_max_runtime_end_the_job_as_stopped(aws: LocalAws, bucket: str,
     job = _train(aws, request)
     assert job["TrainingJobStatus"] == "Stopped" and job["SecondaryStatus"] == "MaxRuntimeExceeded"
     assert job["ModelArtifacts"]["S3ModelArtifacts"].endswith(f"{name}/output/model.tar.gz")
+
+
+def test_libsvm_channels_listed_by_a_manifest(aws: LocalAws, bucket: str, role: str, put) -> None:
+    prefix = f"libsvm-{uuid.uuid4().hex[:6]}"
+
+    def libsvm(data: list[list[float]]) -> str:
+        return "".join(
+            f"{int(r[0])} " + " ".join(f"{i + 1}:{v:.5f}" for i, v in enumerate(r[1:])) + "\n" for r in data
+        )
+
+    put(f"{prefix}/data/train-a.libsvm", libsvm(rows(1000, seed=7)))
+    put(f"{prefix}/data/train-b.libsvm", libsvm(rows(1000, seed=8)))
+    put(f"{prefix}/data/ignored.libsvm", "this file is not in the manifest\n")
+    put(f"{prefix}/data/validation.libsvm", libsvm(rows(500, seed=9)))
+    manifest = put(
+        f"{prefix}/train.manifest",
+        json.dumps([{"prefix": f"s3://{bucket}/{prefix}/data/"}, "train-a.libsvm", "train-b.libsvm"]),
+    )
+    channels = [
+        {
+            "ChannelName": "train",
+            "DataSource": {"S3DataSource": {"S3DataType": "ManifestFile", "S3Uri": manifest}},
+        },
+        {
+            "ChannelName": "validation",
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/{prefix}/data/validation"}
+            },
+            "ContentType": "text/libsvm",
+        },
+    ]  # no ContentType: libsvm, the container's default
+    job = _train(
+        aws, training_request(f"job-{uuid.uuid4().hex[:8]}", role, bucket, prefix, InputDataConfig=channels)
+    )
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    assert _metrics(job)["validation:auc"] > 0.8

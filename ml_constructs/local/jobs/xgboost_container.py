@@ -146,6 +146,7 @@ class Settings:
     num_round: int
     early_stopping_rounds: int | None = None
     notes: list[str] = field(default_factory=list)
+    custom_metrics: list[str] = field(default_factory=list)
 
 
 def gpu_usable() -> tuple[bool, str]:
@@ -199,8 +200,10 @@ def parse_hyperparameters(
         metric = str(tuning_metric).split(":", 1)[-1]
         if metric not in metrics:
             metrics.append(metric)
-    if metrics:
-        params["eval_metric"] = metrics
+    custom = [m for m in metrics if m in CUSTOM_METRICS]
+    built_in = [m for m in metrics if m not in CUSTOM_METRICS]
+    if built_in:
+        params["eval_metric"] = built_in
     notes: list[str] = []
     wants_gpu = params.get("tree_method") == "gpu_hist" or str(params.get("device", "")).startswith("cuda")
     if params.get("tree_method") == "gpu_hist":
@@ -211,7 +214,61 @@ def parse_hyperparameters(
         params["device"] = "cuda" if usable else "cpu"
         notes.append(f"GPU requested: training on {'a GPU (device=cuda)' if usable else 'the CPU'}: {why}")
     early = values.get("early_stopping_rounds")
-    return Settings(params=params, num_round=num_round, early_stopping_rounds=early, notes=notes)
+    return Settings(
+        params=params, num_round=num_round, early_stopping_rounds=early, notes=notes, custom_metrics=custom
+    )
+
+
+def _classes(predictions: Any) -> Any:
+    import numpy as np
+
+    if predictions.ndim == 2:
+        return np.argmax(predictions, axis=1)
+    if predictions.size and (predictions.min() < 0 or predictions.max() > 1):
+        return np.rint(predictions)  # multi:softmax gives classes already
+    return (predictions > 0.5).astype(float)
+
+
+def _f1(labels: Any, classes: Any, average_over: Any) -> float:
+    import numpy as np
+
+    scores = []
+    for value in average_over:
+        tp = float(np.sum((classes == value) & (labels == value)))
+        fp = float(np.sum((classes == value) & (labels != value)))
+        fn = float(np.sum((classes != value) & (labels == value)))
+        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def _custom_metric(name: str, predictions: Any, labels: Any) -> float:
+    import numpy as np
+
+    if name == "mse":
+        return float(np.mean((predictions - labels) ** 2))
+    if name == "r2":
+        total = float(np.sum((labels - labels.mean()) ** 2))
+        return 1.0 - float(np.sum((predictions - labels) ** 2)) / total if total else 0.0
+    classes = _classes(predictions)
+    if name == "accuracy":
+        return float(np.mean(classes == labels))
+    if name == "f1_binary":
+        return _f1(labels, classes, [1.0])
+    return _f1(labels, classes, np.unique(labels))  # f1, f1_macro: the mean over the classes
+
+
+# Metrics the container adds to xgboost's (sagemaker_xgboost_container.metrics.custom_metrics).
+CUSTOM_METRICS = ("accuracy", "f1", "f1_binary", "f1_macro", "mse", "r2")
+
+
+def custom_metric_function(names: Sequence[str]) -> Callable[[Any, Any], list[tuple[str, float]]]:
+    """An xgboost ``custom_metric`` reporting the container's own ``names``."""
+
+    def evaluate(predictions: Any, matrix: Any) -> list[tuple[str, float]]:
+        labels = matrix.get_label()
+        return [(name, _custom_metric(name, predictions, labels)) for name in names]
+
+    return evaluate
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -397,6 +454,9 @@ def train(
             verbose_eval=False,
             xgb_model=resume_from,
             callbacks=callbacks,
+            custom_metric=custom_metric_function(settings.custom_metrics)
+            if settings.custom_metrics
+            else None,
         )
     except xgboost.core.XGBoostError as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)

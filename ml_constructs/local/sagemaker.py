@@ -22,7 +22,6 @@ model's ``ExecutionRoleArn``), so the role's policies are enforced (:mod:`.iam`)
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from typing import Any
 
@@ -166,7 +165,3 @@ def _pascal(snake: str) -> str:
     if snake in _PASCAL_SPECIAL:
         return _PASCAL_SPECIAL[snake]
     return "".join(part.title() for part in snake.split("_"))
-
-
-def error_json(code: str, message: str) -> str:
-    return json.dumps({"__type": code, "message": message})

@@ -14,6 +14,7 @@ Not emulated: autoscaling, data capture, instance counts, async inference, JSON 
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from typing import Any
@@ -66,18 +67,16 @@ def install() -> None:
         endpoint = backend.endpoints.get(name)
         if endpoint is None:
             raise ValidationError(message=f'Could not find endpoint "{name}".')
-        if endpoint.endpoint_status not in ("InService", "Failed"):
+        if endpoint.endpoint_status != "InService":  # AWS updates only endpoints in service
             raise ValidationError(
                 message=f'Cannot update in-progress endpoint "{endpoint.arn}".'
                 if endpoint.endpoint_status in ("Creating", "Updating")
-                else f"Cannot update endpoint in status {endpoint.endpoint_status}."
+                else f'Cannot update endpoint "{endpoint.arn}" with status {endpoint.endpoint_status}.'
             )
         backend.describe_endpoint_config(config_name)  # ValidationError when it does not exist
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = utcnow()
         sagemaker.start(_deploy, backend, endpoint, config_name, True, name=f"endpoint-update-{name}")
-        import json
-
         return json.dumps({"EndpointArn": endpoint.arn})
 
     setattr(SageMakerResponse, "update_endpoint", update_endpoint)  # noqa: B010

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from ml_constructs.local import LocalAws
 
 from .conftest import rows, wait_for
@@ -68,6 +70,19 @@ def test_an_endpoint_whose_model_cannot_load_fails(aws: LocalAws, bucket: str, m
     endpoint = _wait(aws, name)
     assert endpoint["EndpointStatus"] == "Failed"
     assert "NoSuchKey" in endpoint["FailureReason"]
+    with pytest.raises(sagemaker.exceptions.ClientError, match="with status Failed"):
+        sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=_config(aws, model()))
+
+    # A failed update keeps the endpoint serving its old configuration, with the reason.
+    serving = f"endpoint-{uuid.uuid4().hex[:8]}"
+    first = _config(aws, model())
+    sagemaker.create_endpoint(EndpointName=serving, EndpointConfigName=first)
+    assert _wait(aws, serving)["EndpointStatus"] == "InService"
+    sagemaker.update_endpoint(EndpointName=serving, EndpointConfigName=_config(aws, missing))
+    endpoint = wait_for(
+        lambda: sagemaker.describe_endpoint(EndpointName=serving), "EndpointStatus", {"InService"}
+    )
+    assert endpoint["EndpointConfigName"] == first and "NoSuchKey" in endpoint["FailureReason"]
 
 
 def test_a_wrong_payload_is_a_model_error(aws: LocalAws, model) -> None:

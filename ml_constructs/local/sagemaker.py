@@ -37,6 +37,7 @@ def install() -> None:
             return
         _install_training()
         _install_stops()
+        _hide_emulator_state()
         from .jobs import inference, transform, tuning
 
         tuning.install()
@@ -156,6 +157,20 @@ def _install_stops() -> None:
 
     for method in (stop_training_job, stop_hyper_parameter_tuning_job, stop_transform_job):
         setattr(SageMakerResponse, method.__name__, method)
+
+
+def _hide_emulator_state() -> None:
+    """The emulator keeps its own state on moto's objects as ``ml_*`` attributes; moto builds
+    describe responses from every attribute, so leave those out."""
+    from moto.sagemaker.models import BaseObject
+
+    original = BaseObject.gen_response_object
+
+    def gen_response_object(self: Any) -> dict[str, Any]:
+        hidden = {self.camelCase(key) for key in vars(self) if key.startswith("ml_")}
+        return {k: v for k, v in original(self).items() if k not in hidden}
+
+    setattr(BaseObject, "gen_response_object", gen_response_object)  # noqa: B010
 
 
 _PASCAL_SPECIAL = {"role_arn": "RoleArn", "vpc_config": "VpcConfig"}

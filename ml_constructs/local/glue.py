@@ -9,6 +9,8 @@ reports ``RUNNING`` then ``SUCCEEDED``, or ``FAILED`` with the script's error as
 ``ErrorMessage``; ``ExecutionTime`` is the real run time in seconds. The script's output goes to
 the ``/aws-glue/jobs/output`` (stdout and stderr) log group, stream ``<run id>``.
 
+Crawlers: a crawl is RUNNING for :data:`CRAWL_SECONDS`, then COMPLETED; it infers no tables.
+
 What does not run: ``awsglue`` (Glue's library: such scripts fail with a reason), Python shell
 and streaming jobs' specifics (every command runs as a PySpark script), workers and DPUs, job
 bookmarks, ``--extra-py-files``/``--extra-jars``, retries (``MaxRetries``). ``BatchStopJobRun``
@@ -47,8 +49,19 @@ def glue_argv(job_name: str, run_id: str, arguments: dict[str, str]) -> list[str
     return argv
 
 
+CRAWL_SECONDS = 3
+"""How long a crawl stays RUNNING. Crawlers do not crawl here (no tables are inferred); a crawl
+only takes time, so that a crawler started twice in quick succession fails as on AWS
+(``CrawlerRunningException``) while a later start succeeds."""
+
+
 def _install() -> None:
     from moto.glue.models import FakeJob, FakeJobRun
+    from moto.moto_api import state_manager
+
+    # moto's default moved a crawl to COMPLETED on the second read of its status, whenever that
+    # came: a second workflow run found the crawler "running" however long it had been.
+    state_manager.set_transition("glue::crawl", {"progression": "time", "seconds": CRAWL_SECONDS})
 
     class LocalJobRun(FakeJobRun):
         """A run whose state is set by its thread, not by moto's canned transitions."""

@@ -190,3 +190,26 @@ def test_stopping_a_run_kills_the_script(aws: LocalAws, bucket: str, role: str, 
         timeout=30,
     )
     assert run["state"] == "CANCELLED"
+
+
+def test_a_crawl_takes_a_little_time_then_the_crawler_is_ready(aws) -> None:
+    import time
+    import uuid
+
+    from ml_constructs.local.glue import CRAWL_SECONDS
+
+    glue = aws.client("glue")
+    name = f"crawler-{uuid.uuid4().hex[:8]}"
+    glue.create_database(DatabaseInput={"Name": name})
+    glue.create_crawler(
+        Name=name,
+        Role="arn:aws:iam::123456789012:role/crawler",
+        DatabaseName=name,
+        Targets={"S3Targets": [{"Path": "s3://bucket/prefix/"}]},
+    )
+    glue.start_crawler(Name=name)
+    with pytest.raises(glue.exceptions.CrawlerRunningException):
+        glue.start_crawler(Name=name)
+    time.sleep(CRAWL_SECONDS + 0.5)
+    assert glue.get_crawler(Name=name)["Crawler"]["State"] == "READY"
+    glue.start_crawler(Name=name)

@@ -839,11 +839,30 @@ class ModelEndpoint(Construct):
                 resource_name=f"TargetTracking-{self.scaling_resource_id}-*",
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
             )
+            scalable_targets = stack.format_arn(
+                service="application-autoscaling",
+                resource="scalable-target",
+                resource_name="*",
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
             statements += [
+                # Register/Put only SageMaker variants' instance counts (the condition keys AWS
+                # documents for Application Auto Scaling); Describe* has no resource level.
                 iam.PolicyStatement(
                     actions=[
                         "application-autoscaling:RegisterScalableTarget",
                         "application-autoscaling:PutScalingPolicy",
+                    ],
+                    resources=[scalable_targets],
+                    conditions={
+                        "StringEquals": {
+                            "application-autoscaling:service-namespace": "sagemaker",
+                            "application-autoscaling:scalable-dimension": AUTOSCALING_DIMENSION,
+                        }
+                    },
+                ),
+                iam.PolicyStatement(
+                    actions=[
                         "application-autoscaling:DescribeScalableTargets",
                         "application-autoscaling:DescribeScalingPolicies",
                     ],
@@ -878,7 +897,7 @@ class ModelEndpoint(Construct):
                     },
                 ),
             ]
-            wildcards.append(alarms)
+            wildcards += [alarms, scalable_targets]
         for statement in statements:
             principal.add_to_principal_policy(statement)
         if isinstance(principal, Construct):

@@ -21,6 +21,7 @@ from constructs import Construct
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.alarms import alarm_at_least
 from ..core.state_machines import secure_state_machine
+from ..core.topics import service_publishable_topic
 from ..ml.batch_transform import BatchTransform
 from ..ml.hyperparameter_tuning import HyperparameterTuning
 from ..ml.model_endpoint import ModelEndpoint
@@ -138,12 +139,9 @@ class MlWorkflow(Construct):
         job = tuning.training if tuning is not None else training
         assert job is not None
 
-        self.notification_topic = notification_topic or sns.Topic(
-            self,
-            "Notifications",
-            display_name=f"ML workflow {self.node.path}",
-            master_key=key,
-            enforce_ssl=True,
+        # A topic of its own lets the failure alarm (CloudWatch) publish and use ``key`` for it.
+        self.notification_topic = notification_topic or service_publishable_topic(
+            self, "Notifications", key=key, display_name=f"ML workflow {self.node.path}"
         )
 
         # -- the states ----------------------------------------------------------------------
@@ -289,14 +287,15 @@ class MlWorkflow(Construct):
         grant_etl = getattr(etl, "grant_start_run", None)
         if callable(grant_etl):
             grant_etl(role)
-        if notification_topic is None:
+        topic_key = key if notification_topic is None else getattr(notification_topic, "master_key", None)
+        if topic_key is not None:
             # Exactly what publishing to a KMS-encrypted topic needs (grant_publish would add
             # kms:GenerateDataKey*).
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["sns:Publish"], resources=[self.notification_topic.topic_arn])
             )
             role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+                iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[topic_key.key_arn])
             )
         else:
             self.notification_topic.grant_publish(role)

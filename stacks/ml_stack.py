@@ -194,7 +194,7 @@ class MlStack(Stack):
             "Serve",
             lake=self.lake,
             image=XGBOOST,
-            instance_type=settings.endpoint_instance_type,
+            instance_type=None if serverless else settings.endpoint_instance_type,
             serverless=ServerlessConfig() if serverless else None,
             autoscaling=None if serverless else Autoscaling(min_capacity=1, max_capacity=4),
             alarm_topic=alarms,

@@ -96,13 +96,17 @@ class Settings:
         if not self.orders_secret_name.strip():
             raise _invalid("orders_secret_name", self.orders_secret_name, "a Secrets Manager secret name")
         if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
-            raise _invalid("alarm_email", self.alarm_email, "an e-mail address like ops@example.com, or empty")
+            raise _invalid(
+                "alarm_email", self.alarm_email, "an e-mail address like ops@example.com, or empty"
+            )
         if self.alarm_topic_arn and not re.fullmatch(
             r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?", self.alarm_topic_arn
         ):
             raise _invalid("alarm_topic_arn", self.alarm_topic_arn, "an SNS topic ARN, or empty")
         if self.alarm_topic_arn.endswith(".fifo"):
-            raise _invalid("alarm_topic_arn", self.alarm_topic_arn, "a standard topic (alarms cannot use FIFO)")
+            raise _invalid(
+                "alarm_topic_arn", self.alarm_topic_arn, "a standard topic (alarms cannot use FIFO)"
+            )
         for name, low, high in (("tuning_max_jobs", 1, 500), ("tuning_max_parallel_jobs", 1, 100)):
             value = getattr(self, name)
             if not low <= value <= high:

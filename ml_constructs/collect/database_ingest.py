@@ -32,10 +32,10 @@ from ..core import (
     secure_log_group,
 )
 from ..core.alarms import alarm_at_least
-from ..core.validation import is_token
-from ..core.topics import rule_target
 from ..core.nag import acknowledge_wildcards
 from ..core.naming import resource_name, slug
+from ..core.topics import rule_target
+from ..core.validation import check_construct_id, is_token
 from ..store.data_lake import DataLake
 
 
@@ -287,6 +287,7 @@ class DatabaseIngest(Construct):
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "DatabaseIngest")
         super().__init__(scope, id)
         check_choice(self, "engine", engine, list(DatabaseEngine))
         engine = DatabaseEngine(engine)
@@ -336,8 +337,10 @@ class DatabaseIngest(Construct):
             )
         )
         check_choice(self, "ssl_mode", ssl, sorted(SSL_MODES[engine]))
-        if certificate_arn is not None and not is_token(certificate_arn) and not _CERTIFICATE_ARN.fullmatch(
-            str(certificate_arn)
+        if (
+            certificate_arn is not None
+            and not is_token(certificate_arn)
+            and not _CERTIFICATE_ARN.fullmatch(str(certificate_arn))
         ):
             raise invalid(
                 self,
@@ -661,7 +664,9 @@ class DatabaseIngest(Construct):
                 iam.PolicyStatement(
                     actions=["kms:Decrypt"],
                     resources=[key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{Aws.REGION}.amazonaws.com"}},
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"secretsmanager.{Aws.REGION}.amazonaws.com"}
+                    },
                 )
             )
         return role

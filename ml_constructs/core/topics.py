@@ -27,9 +27,7 @@ KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
 _MARKER = "AllowsServicePublishing"
 
 
-def service_publishable_topic(
-    scope: Construct, id: str, *, key: kms.IKey, display_name: str
-) -> sns.Topic:
+def service_publishable_topic(scope: Construct, id: str, *, key: kms.IKey, display_name: str) -> sns.Topic:
     """An SSL-only topic encrypted with ``key`` that this account's CloudWatch alarms and
     EventBridge rules may publish to, and nothing else in those services.
 

@@ -16,6 +16,7 @@ from constructs import Construct
 from ..core import check_range, check_s3_prefix, invalid
 from ..core.nag import acknowledge_object_grants, acknowledge_wildcards
 from ..core.naming import resource_name
+from ..core.validation import check_construct_id
 from ..runtime.lifecycle import MAX_CONTENT_CHARS, lifecycle_content, on_start_script
 from ..store.data_lake import DataLake, Zone
 from ._jobs import check_instance_type, grant_job_logs_and_metrics, subnet_selection
@@ -113,6 +114,7 @@ class Notebook(Construct):
         sagemaker_api_endpoint: bool = False,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "Notebook")
         super().__init__(scope, id)
         if not isinstance(kind, NotebookKind):
             raise invalid(self, "kind", kind, "NotebookKind.INSTANCE or NotebookKind.STUDIO")

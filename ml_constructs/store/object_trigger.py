@@ -21,6 +21,7 @@ from ..core import RecordSchema, acknowledge, check_range, check_s3_prefix, inva
 from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_object_grants
 from ..core.schema import MAX_SCHEMA_JSON_BYTES
+from ..core.validation import check_construct_id
 from .data_lake import DataLake
 
 DEFAULT_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json")
@@ -91,6 +92,7 @@ class ObjectTrigger(Construct):
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "ObjectTrigger")
         super().__init__(scope, id)
         source = bucket or (lake.raw_bucket if lake else None)
         if source is None:

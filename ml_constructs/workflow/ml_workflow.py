@@ -22,6 +22,7 @@ from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.alarms import alarm_at_least
 from ..core.state_machines import secure_state_machine
 from ..core.topics import service_publishable_topic
+from ..core.validation import check_construct_id
 from ..ml.batch_transform import BatchTransform
 from ..ml.hyperparameter_tuning import HyperparameterTuning
 from ..ml.model_endpoint import ModelEndpoint
@@ -109,6 +110,7 @@ class MlWorkflow(Construct):
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "MlWorkflow")
         super().__init__(scope, id)
         if (tuning is None) == (training is None):
             raise invalid(
@@ -295,7 +297,9 @@ class MlWorkflow(Construct):
                 iam.PolicyStatement(actions=["sns:Publish"], resources=[self.notification_topic.topic_arn])
             )
             role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[topic_key.key_arn])
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[topic_key.key_arn]
+                )
             )
         else:
             self.notification_topic.grant_publish(role)

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from ..core import invalid, secure_key
 from ..core.topics import allows_service_publishing, rule_target, service_publishable_topic
+from ..core.validation import check_construct_id
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -49,6 +50,7 @@ class OperationsTopic(Construct):
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        check_construct_id(scope, id, "OperationsTopic")
         super().__init__(scope, id)
         if isinstance(emails, str):
             raise invalid(self, "emails", emails, "a list of e-mail addresses, e.g. ['ops@example.com']")

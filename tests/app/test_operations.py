@@ -71,7 +71,9 @@ def test_every_alarm_and_the_dms_failure_rule_notify_the_operations_topic(refere
     for logical_id, alarm in alarms.items():
         assert alarm["Properties"].get("AlarmActions") == [{"Ref": topic_id}], logical_id
         assert alarm["Properties"].get("ActionsEnabled", True) is True, logical_id
-    (rule,) = [r for k, r in _of_type(template, "AWS::Events::Rule").items() if k.startswith("OrdersFailureRule")]
+    (rule,) = [
+        r for k, r in _of_type(template, "AWS::Events::Rule").items() if k.startswith("OrdersFailureRule")
+    ]
     assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Ref": topic_id}]
     # No other topic is left for the workflow: its notices go to the operations topic too.
     assert list(_of_type(template, "AWS::SNS::Topic")) == [topic_id]

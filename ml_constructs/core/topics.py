@@ -9,6 +9,8 @@ statements; :func:`rule_target` sends an EventBridge rule's events to it.
 
 from __future__ import annotations
 
+import re
+
 import jsii
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_events as events
@@ -16,6 +18,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from .naming import resource_name
@@ -35,7 +38,8 @@ def service_publishable_topic(scope: Construct, id: str, *, key: kms.IKey, displ
     make key and topic depend on each other). With an imported ``key`` the key statements
     cannot be added: grant them in that key's policy (see :func:`key_statements`).
     """
-    name = resource_name(scope, max_length=255 - len(id)) + "-" + id
+    suffix = re.sub(r"[^A-Za-z0-9_-]", "", id) or "Topic"
+    name = resource_name(scope, max_length=255 - len(suffix)) + "-" + suffix
     topic = sns.Topic(scope, id, topic_name=name, display_name=display_name, master_key=key, enforce_ssl=True)
     arn = Stack.of(topic).format_arn(service="sns", resource=name)
     for statement in topic_statements(arn):
@@ -114,7 +118,7 @@ class _TopicTarget:
     def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput | None) -> None:
         self._topic, self._message = topic, message
 
-    def bind(self, _rule: events.IRule, _id: str | None = None) -> events.RuleTargetConfig:
+    def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:  # noqa: A002
         return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -128,6 +129,9 @@ class MlStack(Stack):
                 self, "OrdersDatabaseSecret", settings.orders_secret_name
             ),
             tables=TableSelection.include("sales"),
+            credentials_key=kms.Key.from_key_arn(self, "OrdersSecretKey", settings.orders_secret_key_arn)
+            if settings.orders_secret_key_arn
+            else None,
             create_service_roles=settings.create_dms_service_roles,
             alarm_topic=alarms,
         )

@@ -30,6 +30,8 @@ class Settings:
     notebook_instance_type / notebook_idle_minutes: the exploration notebook and its auto-stop.
     orders_secret_name: Secrets Manager secret (host, port, username, password) of the orders
         PostgreSQL database that DMS replicates.
+    orders_secret_key_arn: the customer-managed KMS key the orders secret is encrypted with, if
+        not the AWS managed one ("" for aws/secretsmanager): DMS is granted kms:Decrypt on it.
     create_dms_service_roles: create DMS's account-wide service roles (first DMS use in the account).
     etl_engine: which feature job the workflow runs: ``glue`` or ``emr`` (EMR Serverless).
     workflow_schedule: EventBridge schedule expression of the ML workflow, or "" for none.
@@ -51,6 +53,7 @@ class Settings:
     notebook_instance_type: str = "ml.t3.medium"
     notebook_idle_minutes: int = 60
     orders_secret_name: str = "ml-constructs/orders-database"
+    orders_secret_key_arn: str = ""
     create_dms_service_roles: bool = False
     etl_engine: str = "glue"
     workflow_schedule: str = "rate(1 day)"
@@ -95,6 +98,10 @@ class Settings:
             raise _invalid("workflow_schedule", self.workflow_schedule, "rate(...), cron(...) or empty")
         if not self.orders_secret_name.strip():
             raise _invalid("orders_secret_name", self.orders_secret_name, "a Secrets Manager secret name")
+        if self.orders_secret_key_arn and not re.fullmatch(
+            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", self.orders_secret_key_arn
+        ):
+            raise _invalid("orders_secret_key_arn", self.orders_secret_key_arn, "a KMS key ARN, or empty")
         if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise _invalid(
                 "alarm_email", self.alarm_email, "an e-mail address like ops@example.com, or empty"

@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "NotebookKind": ".ml.notebook",
     "ObjectTrigger": ".store",
     "Objective": ".ml.hyperparameter_tuning",
+    "OperationsTopic": ".workflow",
     "OutputCompression": ".collect",
     "RawTiering": ".store",
     "RecordFormat": ".collect",
@@ -144,6 +145,7 @@ __all__ = [
     "NotebookKind",
     "ObjectTrigger",
     "Objective",
+    "OperationsTopic",
     "OutputCompression",
     "RawTiering",
     "RecordFormat",
@@ -257,4 +259,4 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         SparkServerlessJob,
     )
     from .store import DataLake, ObjectTrigger, RawTiering, Zone
-    from .workflow import MlWorkflow, NewDataTrigger
+    from .workflow import MlWorkflow, NewDataTrigger, OperationsTopic

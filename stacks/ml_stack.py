@@ -9,7 +9,9 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ml_constructs import (
@@ -36,6 +38,7 @@ from ml_constructs import (
     Notebook,
     Objective,
     ObjectTrigger,
+    OperationsTopic,
     RecordSchema,
     SageMakerImage,
     ScalingType,
@@ -83,6 +86,18 @@ class MlStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, settings: Settings, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
+        # -- operations: every alarm, failure event and workflow notice reaches a person ------
+        self.operations = OperationsTopic(
+            self,
+            "Operations",
+            emails=[settings.alarm_email] if settings.alarm_email else [],
+            topic=sns.Topic.from_topic_arn(self, "ExistingOperationsTopic", settings.alarm_topic_arn)
+            if settings.alarm_topic_arn
+            else None,
+            removal_policy=settings.removal_policy,
+        )
+        alarms = self.operations.topic
+
         # -- store ---------------------------------------------------------------------------
         self.lake = DataLake(self, "Lake", removal_policy=settings.removal_policy)
 
@@ -94,8 +109,9 @@ class MlStack(Stack):
             prefix="incoming/sales/",
             schema=SALES_SCHEMA,
             output_prefix="sales/",
+            alarm_topic=alarms,
         )
-        self.clicks = StreamIngest(self, "Clicks", lake=self.lake, schema=CLICK_SCHEMA)
+        self.clicks = StreamIngest(self, "Clicks", lake=self.lake, schema=CLICK_SCHEMA, alarm_topic=alarms)
         self.cameras = VideoIngest(
             self,
             "Cameras",
@@ -113,7 +129,11 @@ class MlStack(Stack):
                 self, "OrdersDatabaseSecret", settings.orders_secret_name
             ),
             tables=TableSelection.include("sales"),
+            credentials_key=kms.Key.from_key_arn(self, "OrdersSecretKey", settings.orders_secret_key_arn)
+            if settings.orders_secret_key_arn
+            else None,
             create_service_roles=settings.create_dms_service_roles,
+            alarm_topic=alarms,
         )
 
         # -- process: one feature script, on Glue or on EMR Serverless; Athena for queries ----
@@ -178,9 +198,10 @@ class MlStack(Stack):
             "Serve",
             lake=self.lake,
             image=XGBOOST,
-            instance_type=settings.endpoint_instance_type,
+            instance_type=None if serverless else settings.endpoint_instance_type,
             serverless=ServerlessConfig() if serverless else None,
             autoscaling=None if serverless else Autoscaling(min_capacity=1, max_capacity=4),
+            alarm_topic=alarms,
         )
         # The score file starts with order_id: feed the model the features only, join its
         # prediction back to the input and keep order_id + prediction.
@@ -209,4 +230,5 @@ class MlStack(Stack):
             if settings.workflow_schedule
             else None,
             new_data=NewDataTrigger(prefix="sales/"),
+            notification_topic=alarms,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, fields
 from typing import Any
@@ -29,9 +30,15 @@ class Settings:
     notebook_instance_type / notebook_idle_minutes: the exploration notebook and its auto-stop.
     orders_secret_name: Secrets Manager secret (host, port, username, password) of the orders
         PostgreSQL database that DMS replicates.
+    orders_secret_key_arn: the customer-managed KMS key the orders secret is encrypted with, if
+        not the AWS managed one ("" for aws/secretsmanager): DMS is granted kms:Decrypt on it.
     create_dms_service_roles: create DMS's account-wide service roles (first DMS use in the account).
     etl_engine: which feature job the workflow runs: ``glue`` or ``emr`` (EMR Serverless).
     workflow_schedule: EventBridge schedule expression of the ML workflow, or "" for none.
+    alarm_email: e-mail address subscribed to the operations topic that every alarm, DMS
+        failure event and workflow notice goes to ("" for none: subscribe later).
+    alarm_topic_arn: an existing SNS topic to use as the operations topic instead of a new one
+        ("" for a new one); its policies must let CloudWatch and EventBridge publish.
     local: deploying into the embedded emulator (no bootstrap-version rule).
     """
 
@@ -46,9 +53,12 @@ class Settings:
     notebook_instance_type: str = "ml.t3.medium"
     notebook_idle_minutes: int = 60
     orders_secret_name: str = "ml-constructs/orders-database"
+    orders_secret_key_arn: str = ""
     create_dms_service_roles: bool = False
     etl_engine: str = "glue"
     workflow_schedule: str = "rate(1 day)"
+    alarm_email: str = ""
+    alarm_topic_arn: str = ""
     local: bool = False
 
     @property
@@ -58,6 +68,16 @@ class Settings:
     @classmethod
     def from_context(cls, node: Node) -> Settings:
         values: dict[str, Any] = {}
+        known = [f.name for f in fields(cls)]
+        for key in sorted(node.get_all_context()):
+            name = key[len(PREFIX) :] if key.startswith(PREFIX) else None
+            if name is not None and name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {PREFIX}{close[0]}? " if close else ""
+                raise ValueError(
+                    f"cdk.json context: unknown key {key!r}; {hint}known keys: "
+                    + ", ".join(PREFIX + k for k in known)
+                )
         for f in fields(cls):
             raw = node.try_get_context(PREFIX + f.name)
             if raw is None:
@@ -76,6 +96,24 @@ class Settings:
             raise _invalid("stack_name", self.stack_name, "a CloudFormation stack name")
         if self.workflow_schedule and not re.fullmatch(r"(rate|cron)\(.+\)", self.workflow_schedule):
             raise _invalid("workflow_schedule", self.workflow_schedule, "rate(...), cron(...) or empty")
+        if not self.orders_secret_name.strip():
+            raise _invalid("orders_secret_name", self.orders_secret_name, "a Secrets Manager secret name")
+        if self.orders_secret_key_arn and not re.fullmatch(
+            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", self.orders_secret_key_arn
+        ):
+            raise _invalid("orders_secret_key_arn", self.orders_secret_key_arn, "a KMS key ARN, or empty")
+        if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
+            raise _invalid(
+                "alarm_email", self.alarm_email, "an e-mail address like ops@example.com, or empty"
+            )
+        if self.alarm_topic_arn and not re.fullmatch(
+            r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?", self.alarm_topic_arn
+        ):
+            raise _invalid("alarm_topic_arn", self.alarm_topic_arn, "an SNS topic ARN, or empty")
+        if self.alarm_topic_arn.endswith(".fifo"):
+            raise _invalid(
+                "alarm_topic_arn", self.alarm_topic_arn, "a standard topic (alarms cannot use FIFO)"
+            )
         for name, low, high in (("tuning_max_jobs", 1, 500), ("tuning_max_parallel_jobs", 1, 100)):
             value = getattr(self, name)
             if not low <= value <= high:

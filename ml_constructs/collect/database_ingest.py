@@ -34,6 +34,8 @@ from ..core import (
 from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_wildcards
 from ..core.naming import resource_name, slug
+from ..core.topics import rule_target
+from ..core.validation import check_construct_id, is_token
 from ..store.data_lake import DataLake
 
 
@@ -104,6 +106,7 @@ SSL_MODES = {
 CAPACITY_UNITS = (1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384)
 _NAME = re.compile(r"[A-Za-z0-9_$#%\-]+")
 _INSTANCE_CLASS = re.compile(r"dms\.[a-z0-9]+\.[a-z0-9]+")
+_CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:dms:[a-z0-9-]+:\d{12}:cert:[A-Za-z0-9-]+")
 
 
 class TableAction(StrEnum):
@@ -247,7 +250,12 @@ class DatabaseIngest(Construct):
             that has never used DMS.
         logging: DMS task logging to CloudWatch Logs (default True; needs
             ``dms-cloudwatch-logs-role``).
-        alarm_topic: SNS topic notified when the replication fails.
+        credentials_key: the customer-managed KMS key the ``credentials`` secret is encrypted
+            with, when not the AWS managed ``aws/secretsmanager`` key and the secret is imported
+            (its key is unknown then): DMS's secret-access role gets ``kms:Decrypt`` on it, through
+            Secrets Manager only.
+        alarm_topic: SNS topic notified when the replication fails: the failure alarm and the
+            failure rule (the DMS event itself) publish to it.
         removal_policy: of created key and log groups (default the lake's, else RETAIN).
     """
 
@@ -275,9 +283,11 @@ class DatabaseIngest(Construct):
         date_partitioning: DatePartitioning = DatePartitioning.DAY,
         create_service_roles: bool = False,
         logging: bool = True,
+        credentials_key: kms.IKey | None = None,
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "DatabaseIngest")
         super().__init__(scope, id)
         check_choice(self, "engine", engine, list(DatabaseEngine))
         engine = DatabaseEngine(engine)
@@ -327,6 +337,17 @@ class DatabaseIngest(Construct):
             )
         )
         check_choice(self, "ssl_mode", ssl, sorted(SSL_MODES[engine]))
+        if (
+            certificate_arn is not None
+            and not is_token(certificate_arn)
+            and not _CERTIFICATE_ARN.fullmatch(str(certificate_arn))
+        ):
+            raise invalid(
+                self,
+                "certificate_arn",
+                certificate_arn,
+                "a DMS certificate ARN, arn:<partition>:dms:<region>:<account>:cert:<id>",
+            )
         if ssl in (SslMode.VERIFY_CA, SslMode.VERIFY_FULL) and certificate_arn is None:
             raise invalid(self, "certificate_arn", None, f"a DMS certificate ARN with ssl_mode={ssl.name}")
         self._check_capacity(capacity)
@@ -368,7 +389,7 @@ class DatabaseIngest(Construct):
         )
 
         # -- endpoints ------------------------------------------------------------------------
-        self.secret_access_role = self._secret_access_role(credentials)
+        self.secret_access_role = self._secret_access_role(credentials, credentials_key)
         self.target_role = self._target_role(target, key, prefix)
         self.source_endpoint = self._source_endpoint(engine, database_name, ssl, certificate_arn, key)
         self.target_endpoint = dms.CfnEndpoint(
@@ -451,6 +472,7 @@ class DatabaseIngest(Construct):
             self.replication_arn = self.replication_task.ref
 
         # -- failure alarm --------------------------------------------------------------------
+        # The failure event itself goes to the topic too (it names the task and the cause).
         self.failure_rule = events.Rule(
             self,
             "FailureRule",
@@ -458,6 +480,7 @@ class DatabaseIngest(Construct):
             event_pattern=events.EventPattern(
                 source=["aws.dms"], resources=[self.replication_arn], detail={"category": ["Failure"]}
             ),
+            targets=[rule_target(alarm_topic)] if alarm_topic is not None else None,
         )
         self.failure_alarm = alarm_at_least(
             self,
@@ -624,7 +647,7 @@ class DatabaseIngest(Construct):
             iam.ServicePrincipal("dms.amazonaws.com"), iam.ServicePrincipal(f"dms.{Aws.REGION}.amazonaws.com")
         )
 
-    def _secret_access_role(self, secret: secretsmanager.ISecret) -> iam.Role:
+    def _secret_access_role(self, secret: secretsmanager.ISecret, key: kms.IKey | None) -> iam.Role:
         role = iam.Role(
             self,
             "SecretAccessRole",
@@ -634,6 +657,18 @@ class DatabaseIngest(Construct):
         # CDK's grant: GetSecretValue and DescribeSecret on this secret (its full ARN, or
         # "<name>-??????" for a secret imported by name) and decrypt with its key.
         secret.grant_read(role)
+        if key is not None:
+            # Secrets Manager decrypts the secret with the caller's rights (its user guide,
+            # "Permissions for the KMS key"): kms:Decrypt, only through Secrets Manager.
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"secretsmanager.{Aws.REGION}.amazonaws.com"}
+                    },
+                )
+            )
         return role
 
     def _target_role(self, bucket: s3.IBucket, key: kms.IKey, prefix: str) -> iam.Role:

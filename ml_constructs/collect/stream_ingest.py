@@ -36,6 +36,7 @@ from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_wildcards
 from ..core.naming import catalog_name, slug
 from ..core.schema import MAX_SCHEMA_JSON_BYTES
+from ..core.validation import check_construct_id
 from ..store.data_lake import DataLake, Zone
 
 # Namespace of the metric the built-in transform's failure log lines feed.
@@ -194,6 +195,7 @@ class StreamIngest(Construct):
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "StreamIngest")
         super().__init__(scope, id)
         destination = bucket or (lake.raw_bucket if lake else None)
         if destination is None:

@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..core import check_choice, check_range, invalid, secure_key
+from ..core.validation import check_construct_id
 from ..store.data_lake import DataLake
 
 
@@ -86,6 +87,7 @@ class VideoIngest(Construct):
         producer_principal: iam.IPrincipal | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "VideoIngest")
         super().__init__(scope, id)
         removal = removal_policy or (lake.removal_policy if lake else RemovalPolicy.RETAIN)
         if isinstance(devices, str) or not devices:

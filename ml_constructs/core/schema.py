@@ -7,6 +7,7 @@ same spec validation, so a schema that synthesizes is one the Lambda can load.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -33,6 +34,21 @@ class ExtraFields(StrEnum):
     REJECT = "reject"
 
 
+# Other languages' type names, for the hint of a type given as a string.
+_TYPE_ALIASES = {
+    "str": "string",
+    "text": "string",
+    "int": "integer",
+    "long": "integer",
+    "float": "number",
+    "double": "number",
+    "decimal": "number",
+    "bool": "boolean",
+    "datetime": "timestamp",
+    "date": "timestamp",
+}
+
+
 @dataclass(frozen=True)
 class Field:
     """One field of a record.
@@ -50,6 +66,32 @@ class Field:
     max_length: int | None = None
     pattern: str | None = None
     default: Any = field(default=None)
+
+    def problem(self) -> str | None:
+        """What is wrong with this field's Python arguments, or ``None`` (the spec checks the rest)."""
+        where = f"field {self.name!r}"
+        if not isinstance(self.type, FieldType) and self.type not in [t.value for t in FieldType]:
+            close = difflib.get_close_matches(
+                str(self.type).lower(), list(_TYPE_ALIASES) + [t.value for t in FieldType], n=1
+            )
+            guess = _TYPE_ALIASES.get(close[0], close[0]) if close else None
+            hint = f" (did you mean FieldType.{FieldType(guess).name}?)" if guess else ""
+            return (
+                f"{where}: type={self.type!r} is not a FieldType; allowed: "
+                + ", ".join(f"FieldType.{t.name}" for t in FieldType)
+                + hint
+            )
+        if not isinstance(self.required, bool):
+            return f"{where}: required={self.required!r}; allowed: True or False"
+        if self.allowed is not None and (
+            isinstance(self.allowed, (str, bytes, dict))
+            or not isinstance(self.allowed, (tuple, list, set, frozenset))
+        ):
+            return (
+                f"{where}: allowed={self.allowed!r}; allowed: a tuple or list of values, e.g. "
+                f"allowed=({self.allowed!r},)"
+            )
+        return None
 
     def to_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"name": self.name, "type": FieldType(self.type).value}
@@ -87,6 +129,12 @@ class RecordSchema:
 
     def problem(self) -> str | None:
         """What is wrong with this schema, or ``None``."""
+        for f in self.fields:
+            if not isinstance(f, Field):
+                return f"{f!r} is not a Field"
+            problem = f.problem()
+            if problem:
+                return problem
         try:
             validate_spec(self.to_spec())
         except SchemaError as error:

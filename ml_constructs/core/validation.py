@@ -6,10 +6,11 @@ argument, the value given and what is allowed -- never later in CloudFormation.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from aws_cdk import Token
+from aws_cdk import Duration, Token
 from constructs import Construct
 
 
@@ -19,7 +20,21 @@ def invalid(scope: Construct | str, argument: str, value: Any, allowed: str) -> 
     ``scope`` is the construct being configured (or its path as a string).
     """
     path = scope if isinstance(scope, str) else scope.node.path
-    return ValueError(f"{path}: invalid {argument}={value!r}; allowed: {allowed}")
+    return ValueError(f"{path}: invalid {argument}={shown(value)}; allowed: {allowed}")
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, with CDK Durations (alone or inside settings dataclasses) readable
+    rather than ``<aws_cdk.Duration object at 0x...>``."""
+    if isinstance(value, Duration):
+        try:
+            return f"Duration.seconds({value.to_seconds():g})"
+        except Exception:  # a token duration has no number at synth
+            return "Duration(<token>)"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and "object at 0x" in repr(value):
+        parts = ", ".join(f"{f.name}={shown(getattr(value, f.name))}" for f in dataclasses.fields(value))
+        return f"{type(value).__name__}({parts})"
+    return repr(value)
 
 
 def is_token(value: Any) -> bool:
@@ -80,3 +95,14 @@ def check_not_both(
     """Raise when two mutually exclusive arguments are both given."""
     if first_value is not None and second_value is not None:
         raise invalid(scope, f"{first}/{second}", (first_value, second_value), "only one of them")
+
+
+def check_construct_id(scope: Construct, id: Any, construct: str) -> None:
+    """Raise unless ``id`` can name a child of ``scope`` (CDK's own error names neither)."""
+    if isinstance(id, str) and id:
+        return
+    path = scope.node.path if isinstance(scope, Construct) else repr(scope)
+    raise ValueError(
+        f"{path}/<{construct}>: invalid id={id!r}; allowed: a non-empty construct id "
+        "(unique among its siblings)"
+    )

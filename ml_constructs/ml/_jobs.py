@@ -289,8 +289,19 @@ def check_duration(
 ) -> int:
     seconds = value.to_seconds()
     if not minimum <= seconds <= maximum:
-        raise invalid(scope, argument, f"{seconds:g} seconds", f"{minimum}..{maximum} seconds (28 days)")
+        raise invalid(
+            scope, argument, f"{seconds:g} seconds", f"{minimum}..{maximum} seconds{_readable(maximum)}"
+        )
     return int(seconds)
+
+
+def _readable(seconds: int) -> str:
+    """`` (28 days)`` / `` (1 hour)`` for a limit in seconds, or nothing."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f" ({count} {unit}{'s' if count != 1 else ''})"
+    return ""
 
 
 def execution_input_pass(scope: Construct, id: str, defaults: Mapping[str, Any]) -> sfn.Pass:

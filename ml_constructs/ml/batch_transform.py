@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -16,6 +17,7 @@ from constructs import Construct
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.nag import acknowledge_object_grants
 from ..core.state_machines import secure_state_machine
+from ..core.validation import check_construct_id
 from ..store.data_lake import DataLake, Zone
 from ._jobs import (
     MAX_JOB_SECONDS,
@@ -63,6 +65,32 @@ class BatchStrategy(StrEnum):
 class JoinSource(StrEnum):
     NONE = "None"
     INPUT = "Input"  # join each prediction to its input record
+
+
+_JSONPATH_SEGMENT = re.compile(
+    r"""\.(?:\*|[^.\[\]\s'"]+)"""  # .name or .*
+    r"""|\[(?:\*"""  # [*]
+    r"""|'[^']*'(?:\s*,\s*'[^']*')*"""  # ['a','b']
+    r"""|-?\d+(?:\s*,\s*-?\d+)*"""  # [0,-1]
+    r"""|-?\d*:-?\d*"""  # [1:] [:3] [1:-1]
+    r""")\]"""
+)
+
+
+def is_jsonpath_filter(value: str) -> bool:
+    """True for a JSONPath built from the operators SageMaker's batch transform filters support
+    (``$``, ``.name``, ``.*``, ``['name',...]``, ``[index,...]``, ``[start:end]``)."""
+    if Token.is_unresolved(value):
+        return True
+    if not isinstance(value, str) or not value.startswith("$"):
+        return False
+    position = 1
+    while position < len(value):
+        match = _JSONPATH_SEGMENT.match(value, position)
+        if match is None:
+            return False
+        position = match.end()
+    return True
 
 
 class BatchTransform(Construct):
@@ -137,6 +165,7 @@ class BatchTransform(Construct):
         removal_policy: RemovalPolicy | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
     ) -> None:
+        check_construct_id(scope, id, "BatchTransform")
         super().__init__(scope, id)
         check_instance_type(self, "instance_type", instance_type, "TransformInstanceType")
         check_range(self, "instance_count", instance_count, minimum=1, maximum=100)
@@ -160,8 +189,14 @@ class BatchTransform(Construct):
                 self, "split", "None", "a SplitType other than None with batch_strategy=MultiRecord"
             )
         for argument, value in (("input_filter", input_filter), ("output_filter", output_filter)):
-            if value is not None and not (value.startswith("$") and len(value) <= 63):
-                raise invalid(self, argument, value, "a JSONPath of at most 63 characters starting with '$'")
+            if value is not None and not (is_jsonpath_filter(value) and len(value) <= 63):
+                raise invalid(
+                    self,
+                    argument,
+                    value,
+                    "a JSONPath of at most 63 characters with SageMaker's operators: $ .name .* "
+                    "['name',...] [index,...] [start:end], e.g. '$[1:]', '$.features', \"$['id','score']\"",
+                )
         self.invocation_timeout_seconds = (
             check_duration(self, "invocation_timeout", invocation_timeout, minimum=1, maximum=3600)
             if invocation_timeout is not None

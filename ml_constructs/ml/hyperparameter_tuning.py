@@ -16,6 +16,7 @@ from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, check_choice, check_range, invalid
 from ..core.state_machines import secure_state_machine
+from ..core.validation import check_construct_id
 from ._jobs import (
     MAX_JOB_SECONDS,
     check_duration,
@@ -32,6 +33,7 @@ from ._jobs import (
 from ._jobs import (
     job_name_prefix as check_name,
 )
+from .algorithms import check_objective_metric, check_tunable
 from .model_registry import ModelPackageGroup
 from .training_job import TrainingJob
 
@@ -202,13 +204,18 @@ class HyperparameterTuning(Construct):
         removal_policy: RemovalPolicy | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
     ) -> None:
+        check_construct_id(scope, id, "HyperparameterTuning")
         super().__init__(scope, id)
         if not isinstance(training, TrainingJob):
             raise invalid(self, "training", training, "a TrainingJob")
-        check_choice(self, "strategy", strategy, [s.value for s in TuningStrategy] + list(TuningStrategy))
+        if strategy not in [s.value for s in TuningStrategy]:
+            raise invalid(self, "strategy", strategy, "one of " + ", ".join(s.value for s in TuningStrategy))
         self.strategy = TuningStrategy(strategy)
         self._check_objective(training, objective)
         self.ranges = self._check_ranges(ranges)
+        if training.image.kind == "built_in":
+            for r in self.ranges:
+                check_tunable(self, f"ranges[{r.name}].name", training.image.algorithm, r.name)
         if self.strategy is TuningStrategy.GRID:
             if max_jobs is not None and max_jobs != 20:
                 raise invalid(self, "max_jobs", max_jobs, "None with Grid (it runs every combination)")
@@ -299,7 +306,11 @@ class HyperparameterTuning(Construct):
         check_choice(self, "objective.type", objective.type, list(ObjectiveType))
         if not 1 <= len(objective.metric_name) <= 255:
             raise invalid(self, "objective.metric_name", objective.metric_name, "1-255 characters")
-        if training.image.kind != "built_in":
+        if training.image.kind == "built_in":
+            check_objective_metric(
+                self, "objective.metric_name", training.image.algorithm, objective.metric_name
+            )
+        else:
             names = [m.name for m in training.metric_definitions]
             if objective.metric_name not in names:
                 raise invalid(

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -27,12 +27,15 @@ from ..core import DEFAULT_LOG_RETENTION, acknowledge, check_range, check_s3_pre
 from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_object_grants, acknowledge_wildcards
 from ..core.naming import resource_name
+from ..core.validation import check_construct_id
 from ..store.data_lake import DataLake, Zone
 from ._jobs import (
+    GPU_FAMILIES,
     check_instance_type,
     grant_job_logs_and_metrics,
     grant_vpc_access,
     has_local_storage,
+    instance_family,
     sagemaker_arn,
     sdk_resource,
     subnet_selection,
@@ -47,6 +50,7 @@ _S3_URL = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key
 NAME_PREFIX_LENGTH = 30
 ACCOUNT_ID = "ApiGatewayAccount"  # the stack's one AWS::ApiGateway::Account (construct id)
 AUTOSCALING_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 AUTOSCALING_ROLE = (
     "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
@@ -163,8 +167,10 @@ class ModelEndpoint(Construct):
             workflow mode (default: the whole zone).
         environment: container environment variables.
         instance_type: default ``ml.m5.large``; validated against botocore's
-            ``ProductionVariantInstanceType`` enum.
-        instance_count: initial instances (default 1; within the autoscaling bounds).
+            ``ProductionVariantInstanceType`` enum. None with ``serverless`` (a GPU type is
+            refused, a CPU type ignored with a warning).
+        instance_count: initial instances (default 1; within the autoscaling bounds); None
+            with ``serverless``.
         serverless: a :class:`ServerlessConfig` instead of instances.
         data_capture: a :class:`DataCapture` (default 20% to the curated zone for instance
             endpoints; off for serverless ones) or ``None``.
@@ -191,8 +197,8 @@ class ModelEndpoint(Construct):
         model_data: str | None = None,
         models_prefix: str = "",
         environment: Mapping[str, str] | None = None,
-        instance_type: str = "ml.m5.large",
-        instance_count: int = 1,
+        instance_type: str | None = None,
+        instance_count: int | None = None,
         serverless: ServerlessConfig | None = None,
         data_capture: DataCapture | None = DEFAULT_DATA_CAPTURE,
         autoscaling: Autoscaling | None = None,
@@ -208,6 +214,7 @@ class ModelEndpoint(Construct):
         api: HttpsApi | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "ModelEndpoint")
         super().__init__(scope, id)
         if not isinstance(image, SageMakerImage):
             raise invalid(self, "image", image, "a SageMakerImage (built_in, from_ecr_repository, from_uri)")
@@ -220,10 +227,13 @@ class ModelEndpoint(Construct):
         # -- validation --------------------------------------------------------------------
         if serverless is not None:
             self._check_serverless(serverless, autoscaling, vpc, network_isolation, data_capture)
+            self._check_serverless_instances(instance_type, instance_count)
             if data_capture is DEFAULT_DATA_CAPTURE:
                 data_capture = None
             network_isolation = False if network_isolation is None else network_isolation
         else:
+            instance_type = DEFAULT_INSTANCE_TYPE if instance_type is None else instance_type
+            instance_count = 1 if instance_count is None else instance_count
             check_instance_type(self, "instance_type", instance_type, "ProductionVariantInstanceType")
             check_range(self, "instance_count", instance_count, minimum=1)
             if autoscaling is not None:
@@ -395,6 +405,26 @@ class ModelEndpoint(Construct):
                 raise invalid(self, argument, value, f"None with serverless ({why})")
         if network_isolation:
             raise invalid(self, "network_isolation", True, "False or None with serverless (not supported)")
+
+    def _check_serverless_instances(self, instance_type: str | None, instance_count: int | None) -> None:
+        """A serverless variant has no instances: a count or a GPU type is a mistake; a CPU type
+        is ignored (with a warning)."""
+        if instance_count is not None:
+            raise invalid(self, "instance_count", instance_count, "None with serverless (no instances)")
+        if instance_type is None:
+            return
+        if instance_family(str(instance_type)) in GPU_FAMILIES:
+            raise invalid(
+                self,
+                "instance_type",
+                instance_type,
+                "None with serverless (serverless endpoints have no GPUs; use an instance endpoint)",
+            )
+        Annotations.of(self).add_warning_v2(
+            "ml-constructs:serverless-instance-type",
+            f"{self.node.path}: instance_type={instance_type!r} is ignored: a serverless endpoint "
+            "has no instances (pass instance_type=None)",
+        )
 
     def _check_autoscaling(self, config: Autoscaling, instance_count: int) -> None:
         check_range(self, "autoscaling.min_capacity", config.min_capacity, minimum=1)
@@ -839,11 +869,30 @@ class ModelEndpoint(Construct):
                 resource_name=f"TargetTracking-{self.scaling_resource_id}-*",
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
             )
+            scalable_targets = stack.format_arn(
+                service="application-autoscaling",
+                resource="scalable-target",
+                resource_name="*",
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
             statements += [
+                # Register/Put only SageMaker variants' instance counts (the condition keys AWS
+                # documents for Application Auto Scaling); Describe* has no resource level.
                 iam.PolicyStatement(
                     actions=[
                         "application-autoscaling:RegisterScalableTarget",
                         "application-autoscaling:PutScalingPolicy",
+                    ],
+                    resources=[scalable_targets],
+                    conditions={
+                        "StringEquals": {
+                            "application-autoscaling:service-namespace": "sagemaker",
+                            "application-autoscaling:scalable-dimension": AUTOSCALING_DIMENSION,
+                        }
+                    },
+                ),
+                iam.PolicyStatement(
+                    actions=[
                         "application-autoscaling:DescribeScalableTargets",
                         "application-autoscaling:DescribeScalingPolicies",
                     ],
@@ -878,7 +927,7 @@ class ModelEndpoint(Construct):
                     },
                 ),
             ]
-            wildcards.append(alarms)
+            wildcards += [alarms, scalable_targets]
         for statement in statements:
             principal.add_to_principal_policy(statement)
         if isinstance(principal, Construct):

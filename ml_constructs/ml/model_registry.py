@@ -14,6 +14,7 @@ from constructs import Construct
 
 from ..core import invalid
 from ..core.naming import resource_name
+from ..core.validation import check_construct_id
 from ._jobs import (
     check_instance_type,
     grant_sync_job,
@@ -57,6 +58,7 @@ class ModelPackageGroup(Construct):
         description: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        check_construct_id(scope, id, "ModelPackageGroup")
         super().__init__(scope, id)
         if name is not None and not Token.is_unresolved(name):
             job_name_prefix(self, name, 63, "name")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -14,8 +14,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..core import check_range, check_s3_prefix, invalid
-from ..core.nag import acknowledge_object_grants
+from ..core.nag import acknowledge_object_grants, acknowledge_wildcards
 from ..core.naming import resource_name
+from ..core.validation import check_construct_id
 from ..runtime.lifecycle import MAX_CONTENT_CHARS, lifecycle_content, on_start_script
 from ..store.data_lake import DataLake, Zone
 from ._jobs import check_instance_type, grant_job_logs_and_metrics, subnet_selection
@@ -113,6 +114,7 @@ class Notebook(Construct):
         sagemaker_api_endpoint: bool = False,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "Notebook")
         super().__init__(scope, id)
         if not isinstance(kind, NotebookKind):
             raise invalid(self, "kind", kind, "NotebookKind.INSTANCE or NotebookKind.STUDIO")
@@ -159,6 +161,7 @@ class Notebook(Construct):
         self.lake = lake
         self.encryption_key: kms.IKey = encryption_key or lake.encryption_key
         removal = removal_policy or lake.removal_policy
+        self.vpc_id: str = vpc.vpc_id
         self.subnet_ids: list[str] = list(selection.subnet_ids if studio else selection.subnet_ids[:1])
 
         self.security_group: ec2.ISecurityGroup = security_group or self._security_group(vpc, studio)
@@ -258,6 +261,7 @@ class Notebook(Construct):
                 ],
             )
             lifecycle_name = self.lifecycle_config.attr_notebook_instance_lifecycle_config_name
+        self._grant_network_interfaces()
         self.notebook_instance = sagemaker.CfnNotebookInstance(
             self,
             "Instance",
@@ -294,6 +298,54 @@ class Notebook(Construct):
                 ],
             )
         self.notebook_instance.node.add_dependency(policy)
+
+    def _grant_network_interfaces(self) -> None:
+        """What the SageMaker execution-role page asks of a notebook instance in a private VPC:
+        SageMaker creates and deletes the instance's network interface in the subnet as this
+        role. Creation is limited to this subnet and security group, the rest to interfaces
+        of this VPC; the Describe calls have no resource level. (Studio uses its service-linked
+        role for that instead.)"""
+        stack = Stack.of(self)
+
+        def ec2_arn(resource: str, name: str) -> str:
+            return stack.format_arn(
+                service="ec2", resource=resource, resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+            )
+
+        interfaces = ec2_arn("network-interface", "*")
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterface"],
+                resources=[
+                    interfaces,
+                    ec2_arn("subnet", self.subnet_ids[0]),
+                    ec2_arn("security-group", self.security_group.security_group_id),
+                ],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface"],
+                resources=[interfaces],
+                conditions={"ArnEquals": {"ec2:Vpc": ec2_arn("vpc", self.vpc_id)}},
+            )
+        )
+        describe = [
+            "ec2:DeleteNetworkInterfacePermission",
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+        ]
+        self.role.add_to_policy(iam.PolicyStatement(actions=describe, resources=["*"]))
+        acknowledge_wildcards(
+            self.role,
+            f"SageMaker creates the network interface of the notebook {self.node.path} at run time "
+            "(its ID is unknown before), only in this VPC; EC2's Describe calls and "
+            "DeleteNetworkInterfacePermission have no resource-level permissions.",
+            resources=[interfaces, "*"],
+        )
 
     def _studio(
         self,

@@ -19,6 +19,7 @@ from constructs import Construct
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.nag import acknowledge_object_grants
 from ..core.state_machines import secure_state_machine
+from ..core.validation import check_construct_id
 from ..store.data_lake import DataLake, Zone
 from ._jobs import (
     MAX_JOB_SECONDS,
@@ -41,6 +42,7 @@ from ._jobs import (
     sync_resource,
     unique_name_expression,
 )
+from .algorithms import check_gpu_hyperparameters
 from .images import SageMakerImage
 
 # Training job names: 63 characters; the prefix leaves room for '-' and a 36-character UUID.
@@ -189,6 +191,7 @@ class TrainingJob(Construct):
         removal_policy: RemovalPolicy | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
     ) -> None:
+        check_construct_id(scope, id, "TrainingJob")
         super().__init__(scope, id)
         if not isinstance(image, SageMakerImage):
             raise invalid(self, "image", image, "a SageMakerImage (built_in, from_ecr_repository, from_uri)")
@@ -219,6 +222,7 @@ class TrainingJob(Construct):
             if not spot.local_path.startswith("/opt/ml/"):
                 raise invalid(self, "spot.local_path", spot.local_path, "a path under /opt/ml/")
         self.hyperparameters = hyperparameter_strings(self, "hyperparameters", hyperparameters)
+        check_gpu_hyperparameters(self, image.algorithm, instance_type, self.hyperparameters)
         self.channels = self._check_channels(channels)
         self.input_mode = InputMode(input_mode)
         default_output = "training/" + re.sub(r"[^a-z0-9-]", "-", id.lower()) + "/"

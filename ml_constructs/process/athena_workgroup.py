@@ -16,6 +16,7 @@ from constructs import Construct
 from ..core import check_choice, check_s3_prefix, invalid
 from ..core.nag import acknowledge_wildcards
 from ..core.naming import resource_name
+from ..core.validation import check_construct_id
 from ..store.data_lake import DataLake, Zone
 from .spark_job_parts import partition_arn
 
@@ -74,6 +75,7 @@ class AthenaWorkgroup(Construct):
         publish_metrics: bool = True,
         description: str | None = None,
     ) -> None:
+        check_construct_id(scope, id, "AthenaWorkgroup")
         super().__init__(scope, id)
         bucket = results_bucket or (lake.curated_bucket if lake else None)
         if bucket is None:

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from ..core import access_logs_bucket, invalid, secure_bucket, secure_key
 from ..core.naming import catalog_name
+from ..core.validation import check_construct_id
 
 
 class Zone(StrEnum):
@@ -70,6 +71,7 @@ class DataLake(Construct):
         raw_tiering: RawTiering | None = RawTiering(),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        check_construct_id(scope, id, "DataLake")
         super().__init__(scope, id)
         # Grant S3 log delivery through a bucket policy rather than the legacy log-delivery ACL
         # (must be set before the buckets exist; CDK reads it from the buckets' context).

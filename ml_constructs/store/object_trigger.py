@@ -21,9 +21,16 @@ from ..core import RecordSchema, acknowledge, check_range, check_s3_prefix, inva
 from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_object_grants
 from ..core.schema import MAX_SCHEMA_JSON_BYTES
+from ..core.validation import check_construct_id
 from .data_lake import DataLake
 
 DEFAULT_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json")
+# What the built-in processor reads (ml_constructs.runtime.object_preprocess, by key ending);
+# any other object it can only quarantine as unsupported.
+SUPPORTED_SUFFIXES = DEFAULT_SUFFIXES
+# A bulk drop of files runs at most this many processors at once (the rest wait in EventBridge's
+# and Lambda's retries), leaving the account's other functions their concurrency.
+DEFAULT_RESERVED_CONCURRENCY = 10
 
 
 class ObjectTrigger(Construct):
@@ -53,6 +60,10 @@ class ObjectTrigger(Construct):
             retries (capped at Lambda's 2).
         max_event_age: how long to keep retrying an event (60 s - 24 h, default 2 h).
         memory_size / timeout / ephemeral_storage_size: of the built-in processor.
+        reserved_concurrency: the most built-in processors running at once (default 10, 1-1000;
+            ``None``: unreserved, bounded only by the account's concurrency). A bulk drop of
+            files then cannot take the whole account's Lambda concurrency. An account must keep
+            100 unreserved executions (10 on new accounts whose quota is 10: pass ``None`` there).
         alarm_topic: SNS topic the alarms notify.
     """
 
@@ -77,9 +88,11 @@ class ObjectTrigger(Construct):
         memory_size: int = 1024,
         timeout: Duration = Duration.minutes(5),
         ephemeral_storage_size: int = 2048,
+        reserved_concurrency: int | None = DEFAULT_RESERVED_CONCURRENCY,
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "ObjectTrigger")
         super().__init__(scope, id)
         source = bucket or (lake.raw_bucket if lake else None)
         if source is None:
@@ -99,8 +112,11 @@ class ObjectTrigger(Construct):
         check_range(
             self, "ephemeral_storage_size", ephemeral_storage_size, minimum=512, maximum=10240, unit="MB"
         )
+        check_range(self, "reserved_concurrency", reserved_concurrency, minimum=1, maximum=1000)
+        if isinstance(suffixes, str):
+            raise invalid(self, "suffixes", suffixes, "a list of key endings, e.g. ['.csv']")
         for suffix in suffixes:
-            if not suffix or "*" in suffix or "/" in suffix:
+            if not isinstance(suffix, str) or not suffix or "*" in suffix or "/" in suffix:
                 raise invalid(
                     self, "suffixes", suffix, "non-empty key endings without '*' or '/', e.g. '.csv'"
                 )
@@ -129,6 +145,17 @@ class ObjectTrigger(Construct):
                 )
             if key is None:
                 raise invalid(self, "encryption_key", None, "a KMS key, or a lake that has one")
+            for suffix in suffixes:
+                if not suffix.lower().endswith(SUPPORTED_SUFFIXES):
+                    raise invalid(
+                        self,
+                        "suffixes",
+                        suffix,
+                        "key endings the built-in processor reads, each ending with one of "
+                        + ", ".join(SUPPORTED_SUFFIXES)
+                        + " (any other file would be quarantined as unsupported; pass function= to "
+                        "process other formats)",
+                    )
             self._check_no_loop(
                 source,
                 prefix,
@@ -189,6 +216,7 @@ class ObjectTrigger(Construct):
             fn_cfn.ephemeral_storage = lambda_.CfnFunction.EphemeralStorageProperty(
                 size=ephemeral_storage_size
             )
+            fn_cfn.reserved_concurrent_executions = reserved_concurrency
             self.function, self.role, self.log_group = fn, parts.role, parts.log_group
             source.grant_read(parts.role, f"{prefix}*")
             source.grant_put(parts.role, f"{quarantine_prefix}*")

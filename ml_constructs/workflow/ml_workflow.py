@@ -21,6 +21,8 @@ from constructs import Construct
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.alarms import alarm_at_least
 from ..core.state_machines import secure_state_machine
+from ..core.topics import service_publishable_topic
+from ..core.validation import check_construct_id
 from ..ml.batch_transform import BatchTransform
 from ..ml.hyperparameter_tuning import HyperparameterTuning
 from ..ml.model_endpoint import ModelEndpoint
@@ -109,6 +111,7 @@ class MlWorkflow(Construct):
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_construct_id(scope, id, "MlWorkflow")
         super().__init__(scope, id)
         if (tuning is None) == (training is None):
             raise invalid(
@@ -139,12 +142,9 @@ class MlWorkflow(Construct):
         job = tuning.training if tuning is not None else training
         assert job is not None
 
-        self.notification_topic = notification_topic or sns.Topic(
-            self,
-            "Notifications",
-            display_name=f"ML workflow {self.node.path}",
-            master_key=key,
-            enforce_ssl=True,
+        # A topic of its own lets the failure alarm (CloudWatch) publish and use ``key`` for it.
+        self.notification_topic = notification_topic or service_publishable_topic(
+            self, "Notifications", key=key, display_name=f"ML workflow {self.node.path}"
         )
 
         # -- the states ----------------------------------------------------------------------
@@ -294,14 +294,17 @@ class MlWorkflow(Construct):
         grant_etl = getattr(etl, "grant_start_run", None)
         if callable(grant_etl):
             grant_etl(role)
-        if notification_topic is None:
+        topic_key = key if notification_topic is None else getattr(notification_topic, "master_key", None)
+        if topic_key is not None:
             # Exactly what publishing to a KMS-encrypted topic needs (grant_publish would add
             # kms:GenerateDataKey*).
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["sns:Publish"], resources=[self.notification_topic.topic_arn])
             )
             role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[topic_key.key_arn]
+                )
             )
         else:
             self.notification_topic.grant_publish(role)

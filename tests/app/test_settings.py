@@ -66,3 +66,37 @@ def test_emr_serverless_engine_and_serverless_endpoint_are_wired():
     definition = json.dumps([m["Properties"]["DefinitionString"] for m in machines])
     assert "emr-serverless:startJobRun.sync" in definition and "glue:startJobRun" not in definition
     assert "ServerlessConfig" in definition
+
+
+def test_an_unknown_key_names_the_closest_known_one():
+    with pytest.raises(ValueError, match=r"unknown key 'ml:endpont_kind'; did you mean ml:endpoint_kind\?"):
+        settings(endpont_kind="serverless")
+
+
+def test_an_empty_orders_secret_name_is_rejected():
+    with pytest.raises(ValueError, match=r"invalid ml:orders_secret_name=''; allowed: a Secrets Manager"):
+        settings(orders_secret_name="")
+
+
+def test_a_customer_managed_secret_key_is_granted_to_dms():
+    import json
+
+    from ml_constructs.testing import templates
+    from stacks.app import build_app
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    app = build_app(App(context={"ml:orders_secret_key_arn": key}), nag=False)
+    template = templates(app.synth())["MlConstructs"]
+    policies = [
+        r["Properties"]["PolicyDocument"]
+        for k, r in template["Resources"].items()
+        if k.startswith("OrdersSecretAccessRole") and r["Type"] == "AWS::IAM::Policy"
+    ]
+    assert key in json.dumps(policies) and "kms:Decrypt" in json.dumps(policies)
+    with pytest.raises(ValueError, match="invalid ml:orders_secret_key_arn='key'"):
+        settings(orders_secret_key_arn="key")
+
+
+def test_keys_of_other_tools_are_left_alone():
+    app = App(context={"@aws-cdk/core:validateAgainstDefaultRules": True, "other:x": 1})
+    assert Settings.from_context(app.node).stack_name == "MlConstructs"

@@ -122,13 +122,13 @@ def _build_check(spec: dict[str, Any], coerce: bool) -> Check:
                 return value, number_problem(value)
             if coerce and isinstance(value, str):
                 try:
-                    number = float(value.strip())
+                    real = float(value.strip())
                 except ValueError:
                     return value, "expected number"
-                if math.isfinite(number):
+                if math.isfinite(real):
                     # "12" stays an integer; "1e300" stays a float (not a 301-digit integer)
-                    exact = number.is_integer() and "." not in value and abs(number) <= 2**53
-                    return (int(number) if exact else number), None
+                    exact = real.is_integer() and "." not in value and abs(real) <= 2**53
+                    return (int(real) if exact else real), None
                 return value, "expected finite number"
             return value, "expected number"
         if kind == "boolean":

@@ -21,6 +21,8 @@ from ..core import RecordSchema, acknowledge, check_range, check_s3_prefix, inva
 from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_object_grants
 from ..core.schema import MAX_SCHEMA_JSON_BYTES
+from ..core.validation import is_token
+from ..runtime.object_preprocess import MAX_LINE_CHARS
 from .data_lake import DataLake
 
 DEFAULT_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json")
@@ -53,6 +55,10 @@ class ObjectTrigger(Construct):
             retries (capped at Lambda's 2).
         max_event_age: how long to keep retrying an event (60 s - 24 h, default 2 h).
         memory_size / timeout / ephemeral_storage_size: of the built-in processor.
+        max_line_length: the longest line (CSV: record) the built-in processor keeps, in
+            characters (default 1,048,576); longer ones are quarantined, read in bounded memory.
+            A kept line may need about 40 bytes of memory per character: checked against
+            ``memory_size``.
         alarm_topic: SNS topic the alarms notify.
     """
 
@@ -77,6 +83,7 @@ class ObjectTrigger(Construct):
         memory_size: int = 1024,
         timeout: Duration = Duration.minutes(5),
         ephemeral_storage_size: int = 2048,
+        max_line_length: int = MAX_LINE_CHARS,
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
@@ -99,6 +106,17 @@ class ObjectTrigger(Construct):
         check_range(
             self, "ephemeral_storage_size", ephemeral_storage_size, minimum=512, maximum=10240, unit="MB"
         )
+        if not isinstance(max_line_length, int) or isinstance(max_line_length, bool):
+            raise invalid(self, "max_line_length", max_line_length, "a whole number of characters")
+        check_range(self, "max_line_length", max_line_length, minimum=1024, maximum=2**28, unit="characters")
+        if not is_token(memory_size) and 64 + 40 * max_line_length / 2**20 > memory_size:
+            raise invalid(
+                self,
+                "max_line_length",
+                max_line_length,
+                f"at most {(memory_size - 64) * 2**20 // 40} characters with memory_size={memory_size} "
+                "(about 40 bytes per character, plus 64 MB): raise memory_size or lower the limit",
+            )
         for suffix in suffixes:
             if not suffix or "*" in suffix or "/" in suffix:
                 raise invalid(
@@ -178,6 +196,10 @@ class ObjectTrigger(Construct):
                     "OUTPUT_BUCKET": output.bucket_name,
                     "OUTPUT_PREFIX": output_prefix,
                     "QUARANTINE_PREFIX": quarantine_prefix,
+                    # set only when not the default: templates stay as they were
+                    **(
+                        {"MAX_LINE_LENGTH": str(max_line_length)} if max_line_length != MAX_LINE_CHARS else {}
+                    ),
                 },
                 timeout=timeout,
                 memory_size=memory_size,

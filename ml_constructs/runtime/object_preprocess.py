@@ -280,9 +280,9 @@ def _csv_rows(lines: Iterator[str | TooLong], schema: Schema, limit: int) -> Ite
         raise Unreadable(f"CSV header longer than {limit} characters") from None
     except csv.Error as error:
         raise Unreadable(f"CSV header unreadable: {error}") from None
-    if not header or not any(_NOT_BLANK.search(cell) for cell in header):
+    header = [cell.strip() for cell in header or ()]
+    if not any(header):
         raise Unreadable("empty CSV: no header row")
-    header = [cell.strip() for cell in header]
     twice = sorted(name for name, count in Counter(header).items() if count > 1)
     if twice:
         raise Unreadable(f"CSV header names columns more than once: {twice}")

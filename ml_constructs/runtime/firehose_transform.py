@@ -548,7 +548,11 @@ def transform(
     finally:
         if collecting:
             gc.enable()
-    size = 16 + sum(map(len, ids)) + sum(map(len, datas)) + ENTRY_OVERHEAD * count  # {"records": []}
+    try:
+        id_chars = sum(map(len, ids))
+    except TypeError:  # a recordId that is not a string (never from Firehose): count it as JSON
+        id_chars = sum(len(json.dumps(i, default=str)) for i in ids)
+    size = 16 + id_chars + sum(map(len, datas)) + ENTRY_OVERHEAD * count  # {"records": []}
     if size > MAX_RESPONSE_BYTES:
         # Only re-serialized or newline-extended records grew past their input: fail those that
         # grew most (their original data goes to the error prefix) until the response fits.

@@ -256,6 +256,8 @@ def test_a_record_whose_check_raises_fails_alone(monkeypatch):
 def test_record_data_that_is_not_a_string_fails():
     response, report = ft.transform({"records": [{"recordId": "x", "data": 12}]}, SCHEMA)
     assert response["records"] == [{"recordId": "x", "result": FAILED, "data": ""}]
+    response, _ = ft.transform({"records": [{"recordId": 7, "data": b64(text(GOOD))}]}, SCHEMA)
+    assert response["records"] == [{"recordId": 7, "result": OK, "data": b64(text(GOOD))}]
 
 
 # -- the batch parser cannot be fooled ---------------------------------------------------------

@@ -17,8 +17,12 @@ Every input ``recordId`` comes back exactly once, with one of:
 ``Dropped``
     an empty or whitespace-only record: there is nothing to keep (counted in the log).
 ``ProcessingFailed``
-    malformed base64, not UTF-8, invalid JSON (``NaN``/``Infinity`` included), not an object,
-    or a schema violation (missing required field, wrong type, out of range, not allowed).
+    malformed base64, not UTF-8, invalid JSON (``NaN``/``Infinity`` included, and a number
+    such as ``1e400`` that only parses to infinity, wherever it is; nesting deeper than the
+    recursion limit), not an object, or a schema violation (missing required field, wrong type,
+    out of range, not allowed; an ``integer`` beyond 64 bits, a ``number`` beyond the double
+    range). A record nothing foresaw (any exception while judging it) fails alone, with the
+    exception as its reason: one record never fails its batch.
     Firehose writes the original record to the delivery stream's error output prefix, so
     nothing is lost. Firehose stores no reason with it: the reasons are logged, one JSON line
     per reason with its count and an example record ID.
@@ -45,7 +49,6 @@ from __future__ import annotations
 import binascii
 import gc
 import json
-import math
 import os
 import re
 from bisect import bisect_right
@@ -57,9 +60,15 @@ from operator import and_, is_not, itemgetter, not_, sub
 from typing import Any
 
 if __package__:  # imported from the library
-    from .record_schema import Schema
+    from .record_schema import FLOAT_MAX, INT64_MAX, INT64_MIN, Schema, strict_json_decoder
 else:  # pragma: no cover - the Lambda bundle puts the runtime modules at the top level
-    from record_schema import Schema  # type: ignore[import-not-found,no-redef]
+    from record_schema import (  # type: ignore[import-not-found,no-redef]
+        FLOAT_MAX,
+        INT64_MAX,
+        INT64_MIN,
+        Schema,
+        strict_json_decoder,
+    )
 
 # The handler prints its JSON log lines (the benchmark turns them off).
 LOG_LINES = True
@@ -85,13 +94,11 @@ _OBJECT_ENDS = (b"}", b"}\n")  # with a leading "{": shaped like one JSON object
 _DICT = {dict}
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 # One decoder, built once: json.loads(s, parse_constant=...) would build one per call.
-_decode_json = json.JSONDecoder(parse_constant=_reject_constant).decode
+_decode_json = strict_json_decoder().decode
 _encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+# For a record holding a lone surrogate (a valid "\\ud800" escape that UTF-8 cannot encode).
+_encode_ascii = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
 
 
 def with_newline(data: str, raw: bytes) -> str:
@@ -125,9 +132,12 @@ def _judge(schema: Schema, data: str, raw: bytes, value: Any) -> tuple[str, str,
         return FAILED, data, problem or "invalid record"
     if changed or not _one_line(raw):
         try:
-            out = _encode_json(record).encode() + b"\n"
-        except ValueError as error:  # 1e999 parses to inf; a lone surrogate cannot be UTF-8
-            return FAILED, data, f"cannot re-serialize: {error}"
+            try:
+                out = _encode_json(record).encode() + b"\n"
+            except UnicodeEncodeError:  # a lone surrogate: keep it escaped, as it came
+                out = _encode_ascii(record).encode() + b"\n"
+        except (ValueError, RecursionError) as error:  # a default of NaN; nesting near the limit
+            return FAILED, data, f"cannot re-serialize: {type(error).__name__}: {error}"
         return OK, _b2a(out, newline=False).decode("ascii"), None
     return OK, data if raw[-1] == 10 else with_newline(data, raw), None
 
@@ -161,6 +171,18 @@ def transform_record(schema: Schema, data: Any) -> tuple[str, str, str | None]:
     except (ValueError, RecursionError) as error:
         return FAILED, data, f"invalid JSON: {error}"
     return _judge(schema, data, raw, value)
+
+
+def _transform_safely(schema: Schema, data: Any) -> tuple[str, str, str | None]:
+    """:func:`transform_record`, with any exception a ``ProcessingFailed`` of this record alone."""
+    try:
+        return transform_record(schema, data)
+    except Exception as error:  # noqa: BLE001 - one record must never fail its batch
+        return (
+            FAILED,
+            data if isinstance(data, str) else "",
+            f"cannot process: {type(error).__name__}: {error}",
+        )
 
 
 # -- batch parsing ------------------------------------------------------------------------------
@@ -220,6 +242,10 @@ def _parse_range(
 
 
 # -- column-wise fast acceptance ----------------------------------------------------------------
+_RANGES: dict[str, tuple[int | float, int | float]] = {
+    "integer": (INT64_MIN, INT64_MAX),
+    "number": (-FLOAT_MAX, FLOAT_MAX),
+}
 _STR = frozenset({str})
 _TYPES: dict[str, frozenset[type]] = {
     "string": _STR,
@@ -244,6 +270,11 @@ class FastAccept:
         for field in spec["fields"]:
             pattern = field.get("pattern")
             allowed = field.get("allowed")
+            low, high = field.get("minimum"), field.get("maximum")
+            if field["type"] in _RANGES:  # numbers always have bounds: those of bigint / double
+                floor, ceiling = _RANGES[field["type"]]
+                low = floor if low is None else max(low, floor)
+                high = ceiling if high is None else min(high, ceiling)
             self.fields.append(
                 (
                     field["name"],
@@ -251,8 +282,8 @@ class FastAccept:
                     _TYPES[field["type"]],
                     # missing is fine only for an optional field without a default
                     field.get("required", True) or "default" in field,
-                    field.get("minimum"),
-                    field.get("maximum"),
+                    low,
+                    high,
                     field.get("max_length"),
                     frozenset(allowed) if allowed is not None else None,
                     re.compile(pattern).fullmatch if pattern else None,
@@ -304,13 +335,10 @@ class FastAccept:
                     continue
             # Every present value has the right type: check each rule on the whole column, and
             # look for the culprits of a rule only when the column breaks it.
-            if kind == "number" or low is not None or high is not None:
+            if low is not None:  # a numeric column: compared, never math.isfinite (a huge int
+                # overflows it); the parser never yields NaN, whose comparisons are all false
                 smallest, largest = min(present), max(present)
-                if (
-                    (kind == "number" and not (math.isfinite(smallest) and math.isfinite(largest)))
-                    or (low is not None and smallest < low)
-                    or (high is not None and largest > high)
-                ):  # out of range, or inf from 1e999
+                if not (low <= smallest and largest <= high):
                     slow.update(_culprits(column, kind, types, low, high, max_length, allowed, fullmatch))
                     continue
             if (
@@ -346,9 +374,7 @@ def _culprits(column: list[Any], kind: str, types, low, high, max_length, allowe
 def _value_ok(v: Any, kind: str, types, low, high, max_length, allowed, fullmatch) -> bool:
     if type(v) not in types:
         return False
-    if kind == "number" and not math.isfinite(v):
-        return False
-    if (low is not None and v < low) or (high is not None and v > high):
+    if low is not None and not low <= v <= high:  # numeric kinds have both bounds; NaN fails
         return False
     if max_length is not None and len(v) > max_length:
         return False
@@ -510,11 +536,23 @@ def transform(
     gc.disable()
     try:
         for start in range(0, count, CHUNK):
-            _transform_chunk(schema, fast, records, start, results, datas, failures, nonce)
+            mark = len(failures)
+            try:
+                _transform_chunk(schema, fast, records, start, results, datas, failures, nonce)
+            except Exception:  # noqa: BLE001 - a value no fast path foresaw: never fail the batch
+                del failures[mark:]
+                for index in range(start, min(start + CHUNK, count)):
+                    _set(
+                        index, _transform_safely(schema, records[index].get("data")), results, datas, failures
+                    )
     finally:
         if collecting:
             gc.enable()
-    size = 16 + sum(map(len, ids)) + sum(map(len, datas)) + ENTRY_OVERHEAD * count  # {"records": []}
+    try:
+        id_chars = sum(map(len, ids))
+    except TypeError:  # a recordId that is not a string (never from Firehose): count it as JSON
+        id_chars = sum(len(json.dumps(i, default=str)) for i in ids)
+    size = 16 + id_chars + sum(map(len, datas)) + ENTRY_OVERHEAD * count  # {"records": []}
     if size > MAX_RESPONSE_BYTES:
         # Only re-serialized or newline-extended records grew past their input: fail those that
         # grew most (their original data goes to the error prefix) until the response fits.

@@ -9,14 +9,18 @@ A schema is plain JSON (the constructs pass it through a Lambda environment vari
      "extra_fields": "keep"}
 
 Types: ``string``, ``integer``, ``number``, ``boolean``, ``timestamp`` (ISO 8601 text).
+An ``integer`` must fit 64 bits and a ``number`` a finite 64-bit float: the catalog declares
+them ``bigint`` and ``double``, and a value outside would break the reader of the whole column.
 ``extra_fields``: ``keep`` (default), ``drop`` or ``reject`` fields the schema does not name.
 Standard library only.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -37,6 +41,31 @@ _FIELD_KEYS = {
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 _MISSING = object()
+# The ranges of the catalog's column types (bigint, double).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+FLOAT_MAX = sys.float_info.max
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if -FLOAT_MAX <= value <= FLOAT_MAX:
+        return value
+    raise ValueError(f"number {text[:40]} is out of the 64-bit float range")
+
+
+def strict_json_decoder() -> json.JSONDecoder:
+    """A JSON decoder that refuses what standard JSON readers cannot read back.
+
+    ``NaN``/``Infinity`` are not JSON, and a literal like ``1e400`` parses to ``inf``, which
+    ``json.dumps`` writes as ``Infinity``: both raise ``ValueError`` here, as a syntax error
+    does. Deep nesting raises ``RecursionError``, which callers must catch too.
+    """
+    return json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
 
 # A field check takes a present, non-null value and returns (value, error).
 Check = Callable[[Any], tuple[Any, str | None]]
@@ -48,6 +77,22 @@ class SchemaError(ValueError):
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def number_problem(value: int | float) -> str | None:
+    """Why a parsed int or float cannot be a ``number`` (a double), or None.
+
+    Compares instead of calling ``math.isfinite``, which raises ``OverflowError`` on an int
+    beyond the float range (a 400-digit JSON integer).
+    """
+    if -FLOAT_MAX <= value <= FLOAT_MAX:
+        return None
+    return "expected finite number" if isinstance(value, float) else "out of the 64-bit float range"
+
+
+def integer_problem(value: int) -> str | None:
+    """Why a parsed int cannot be an ``integer`` (a bigint), or None."""
+    return None if INT64_MIN <= value <= INT64_MAX else "out of the 64-bit integer range"
 
 
 def _build_check(spec: dict[str, Any], coerce: bool) -> Check:
@@ -63,23 +108,27 @@ def _build_check(spec: dict[str, Any], coerce: bool) -> Check:
             return (value, None) if isinstance(value, str) else (value, "expected string")
         if kind == "integer":
             if isinstance(value, int) and not isinstance(value, bool):
-                return value, None
+                return value, integer_problem(value)
             if coerce and isinstance(value, str):
-                try:
-                    return int(value.strip()), None
+                try:  # int() refuses more than 4,300 digits (ValueError): no quadratic parse
+                    number = int(value.strip())
                 except ValueError:
                     pass
+                else:
+                    return number, integer_problem(number)
             return value, "expected integer"
         if kind == "number":
             if _is_number(value):
-                return (value, None) if math.isfinite(value) else (value, "expected finite number")
+                return value, number_problem(value)
             if coerce and isinstance(value, str):
                 try:
-                    number = float(value.strip())
+                    real = float(value.strip())
                 except ValueError:
                     return value, "expected number"
-                if math.isfinite(number):
-                    return (int(number) if number.is_integer() and "." not in value else number), None
+                if math.isfinite(real):
+                    # "12" stays an integer; "1e300" stays a float (not a 301-digit integer)
+                    exact = real.is_integer() and "." not in value and abs(real) <= 2**53
+                    return (int(real) if exact else real), None
                 return value, "expected finite number"
             return value, "expected number"
         if kind == "boolean":
@@ -106,9 +155,9 @@ def _build_check(spec: dict[str, Any], coerce: bool) -> Check:
         if error:
             return value, f"field {name!r}: {error}, got {_short(value)}"
         if minimum is not None and value < minimum:
-            return value, f"field {name!r}: {value!r} below minimum {minimum!r}"
+            return value, f"field {name!r}: {_short(value)} below minimum {minimum!r}"
         if maximum is not None and value > maximum:
-            return value, f"field {name!r}: {value!r} above maximum {maximum!r}"
+            return value, f"field {name!r}: {_short(value)} above maximum {maximum!r}"
         if max_length is not None and len(value) > max_length:
             return value, f"field {name!r}: longer than {max_length} characters"
         if allowed_set is not None and value not in allowed_set:
@@ -203,21 +252,31 @@ def validate_spec(spec: Any) -> None:
         kind = field.get("type")
         if kind not in TYPES:
             raise SchemaError(f"field {name!r}: type {kind!r} is not one of {TYPES}")
+        if not isinstance(field.get("required", True), bool):
+            raise SchemaError(f"field {name!r}: required must be true or false")
         low, high = field.get("minimum"), field.get("maximum")
         for key in ("minimum", "maximum"):
             if field.get(key) is not None and (
                 kind not in ("integer", "number") or not _is_number(field[key])
             ):
                 raise SchemaError(f"field {name!r}: {key} applies to numeric fields only")
+            if field.get(key) is not None and number_problem(field[key]):
+                # NaN would compare false with every value and let everything through
+                raise SchemaError(f"field {name!r}: {key} must be a finite number")
         if low is not None and high is not None and low > high:
             raise SchemaError(f"field {name!r}: minimum {low} > maximum {high}")
         if field.get("max_length") is not None and (
-            kind != "string" or not isinstance(field["max_length"], int) or field["max_length"] < 1
+            kind != "string"
+            or not isinstance(field["max_length"], int)
+            or isinstance(field["max_length"], bool)
+            or field["max_length"] < 1
         ):
             raise SchemaError(f"field {name!r}: max_length must be a positive integer on a string")
         if field.get("pattern") is not None:
             if kind != "string":
                 raise SchemaError(f"field {name!r}: pattern applies to string fields only")
+            if not isinstance(field["pattern"], str):
+                raise SchemaError(f"field {name!r}: pattern must be a regular expression string")
             try:
                 re.compile(field["pattern"])
             except re.error as bad:

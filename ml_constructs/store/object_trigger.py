@@ -21,7 +21,8 @@ from ..core import RecordSchema, acknowledge, check_range, check_s3_prefix, inva
 from ..core.alarms import alarm_at_least
 from ..core.nag import acknowledge_object_grants
 from ..core.schema import MAX_SCHEMA_JSON_BYTES
-from ..core.validation import check_construct_id
+from ..core.validation import check_construct_id, is_token
+from ..runtime.object_preprocess import MAX_LINE_CHARS
 from .data_lake import DataLake
 
 DEFAULT_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json")
@@ -64,6 +65,10 @@ class ObjectTrigger(Construct):
             ``None``: unreserved, bounded only by the account's concurrency). A bulk drop of
             files then cannot take the whole account's Lambda concurrency. An account must keep
             100 unreserved executions (10 on new accounts whose quota is 10: pass ``None`` there).
+        max_line_length: the longest line (CSV: record) the built-in processor keeps, in
+            characters (default 1,048,576); longer ones are quarantined, read in bounded memory.
+            A kept line may need about 40 bytes of memory per character: checked against
+            ``memory_size``.
         alarm_topic: SNS topic the alarms notify.
     """
 
@@ -89,6 +94,7 @@ class ObjectTrigger(Construct):
         timeout: Duration = Duration.minutes(5),
         ephemeral_storage_size: int = 2048,
         reserved_concurrency: int | None = DEFAULT_RESERVED_CONCURRENCY,
+        max_line_length: int = MAX_LINE_CHARS,
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
@@ -115,6 +121,17 @@ class ObjectTrigger(Construct):
         check_range(self, "reserved_concurrency", reserved_concurrency, minimum=1, maximum=1000)
         if isinstance(suffixes, str):
             raise invalid(self, "suffixes", suffixes, "a list of key endings, e.g. ['.csv']")
+        if not isinstance(max_line_length, int) or isinstance(max_line_length, bool):
+            raise invalid(self, "max_line_length", max_line_length, "a whole number of characters")
+        check_range(self, "max_line_length", max_line_length, minimum=1024, maximum=2**28, unit="characters")
+        if not is_token(memory_size) and 64 + 40 * max_line_length / 2**20 > memory_size:
+            raise invalid(
+                self,
+                "max_line_length",
+                max_line_length,
+                f"at most {(memory_size - 64) * 2**20 // 40} characters with memory_size={memory_size} "
+                "(about 40 bytes per character, plus 64 MB): raise memory_size or lower the limit",
+            )
         for suffix in suffixes:
             if not isinstance(suffix, str) or not suffix or "*" in suffix or "/" in suffix:
                 raise invalid(
@@ -205,6 +222,10 @@ class ObjectTrigger(Construct):
                     "OUTPUT_BUCKET": output.bucket_name,
                     "OUTPUT_PREFIX": output_prefix,
                     "QUARANTINE_PREFIX": quarantine_prefix,
+                    # set only when not the default: templates stay as they were
+                    **(
+                        {"MAX_LINE_LENGTH": str(max_line_length)} if max_line_length != MAX_LINE_CHARS else {}
+                    ),
                 },
                 timeout=timeout,
                 memory_size=memory_size,

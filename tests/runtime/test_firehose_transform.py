@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ml_constructs.runtime import firehose_transform as ft
-from ml_constructs.runtime.record_schema import Schema
+from ml_constructs.runtime.record_schema import Schema, strict_json_decoder
 
 SPEC = {
     "fields": [
@@ -40,6 +40,7 @@ GOOD = {
     "at": "2025-03-01T10:00:00+00:00",
 }
 OK, DROPPED, FAILED = ft.OK, ft.DROPPED, ft.FAILED
+STRICT = strict_json_decoder().decode  # what standard JSON readers can read back
 
 
 def b64(data: bytes) -> str:
@@ -175,17 +176,88 @@ def test_bad_records_fail_with_their_reason_and_original_data(payload, reason):
     assert reason in example
 
 
-def test_record_that_cannot_be_reserialized_fails_rather_than_breaking_json():
-    # 1e999 parses to inf: fine to pass on untouched, impossible to write back as JSON.
+def test_a_number_beyond_the_float_range_fails_wherever_it_is():
+    # 1e999 parses to inf: json.dumps would write Infinity. Refused in an extra field too, so a
+    # record's verdict does not depend on whether it needs re-serializing.
     raw = b'{"id":"a-1","amount":1,"channel":"web","at":"2025-03-01","big":1e999}\n'
-    assert one(raw)[:2] == (OK, raw)
-    result, _, reason = one(raw.replace(b",", b",\n"))  # several lines: must be re-serialized
-    assert result == FAILED and reason.startswith("cannot re-serialize")
+    for payload in (raw, raw.replace(b",", b",\n")):
+        result, _, reason = one(payload)
+        assert result == FAILED and reason == "invalid JSON: number 1e999 is out of the 64-bit float range"
+
+
+HUGE = 10**400  # a valid JSON integer; math.isfinite(HUGE) raises OverflowError
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({**GOOD, "amount": HUGE}, "field 'amount': out of the 64-bit float range, got 1000000"),
+        ({**GOOD, "amount": -HUGE}, "field 'amount': out of the 64-bit float range"),
+        ({**GOOD, "quantity": 2**63}, "field 'quantity': out of the 64-bit integer range"),
+        ({**GOOD, "quantity": -(2**63) - 1}, "field 'quantity': out of the 64-bit integer range"),
+    ],
+)
+def test_numbers_out_of_the_catalog_types_fail_their_record_only(record, reason):
+    """Issue 11: a 400-digit price raised OverflowError in the fast check and failed all 500."""
+    spec = {**SPEC, "fields": [{**f, "minimum": None, "maximum": None} for f in SPEC["fields"]]}
+    for schema in (SCHEMA, Schema(spec)):  # with and without bounds of their own
+        payloads = [text(GOOD)] * 250 + [text(record)] + [text(GOOD)] * 249
+        records, report = run(*payloads, schema=schema)
+        assert [r["recordId"] for r in records] == [f"r{n}" for n in range(500)]
+        assert [r["result"] for r in records] == [OK] * 250 + [FAILED] + [OK] * 249
+        ((count, record_id, example),) = report["reasons"].values()
+        assert (count, record_id) == (1, "r250") and example.startswith(reason)
+    assert one(text({**GOOD, "quantity": 2**63 - 1}), schema=Schema(spec))[0] == OK
+
+
+def test_huge_integers_and_lone_surrogates_in_kept_extra_fields_are_ok_as_they_came():
+    record = {**GOOD, "big": HUGE, "odd": "\ud800 \u2028 \x1c"}
+    raw = json.dumps(record).encode()  # ASCII, escapes kept
+    assert one(raw)[:2] == (OK, raw + b"\n")
+    # the same record re-serialized (default filled): UTF-8 cannot hold the surrogate, so the
+    # record is written with escapes, not failed
+    short = {k: v for k, v in record.items() if k != "channel"}
+    result, data, _ = one(json.dumps(short, indent=1).encode())
+    assert result == OK and STRICT(data.decode()) == {**short, "channel": "web"}
+
+
+def test_deep_nesting_fails_the_record_not_the_batch():
+    deep = b'{"id":"a-1","x":' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    records, report = run(text(GOOD), deep, text(GOOD))
+    assert [r["result"] for r in records] == [OK, FAILED, OK]
+    assert "invalid JSON" in next(iter(report["reasons"].values()))[2]
+
+
+def test_an_unforeseen_exception_in_a_chunk_is_judged_record_by_record(monkeypatch):
+    def explode(self, values):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ft.FastAccept, "rejects", explode)
+    payloads = [text(GOOD), text({**GOOD, "amount": -1}), b"", b"{oops"] * 100
+    records, report = run(*payloads)
+    expected = [ft.transform_record(SCHEMA, b64(p))[:2] for p in payloads]
+    assert [(r["result"], r["data"]) for r in records] == expected
+    assert report["summary"]["failed"] == 200
+
+
+def test_a_record_whose_check_raises_fails_alone(monkeypatch):
+
+    def fragile(self, record):
+        if record.get("id") == "BAD":  # fails the pattern: the fast check sends it here
+            raise MemoryError("no room")
+        return record, None, False
+
+    monkeypatch.setattr(Schema, "validate", fragile)
+    records, report = run(text({**GOOD, "id": "BAD"}), text({**GOOD, "amount": -1}))
+    assert [r["result"] for r in records] == [FAILED, OK]
+    assert "MemoryError: no room" in next(iter(report["reasons"].values()))[2]
 
 
 def test_record_data_that_is_not_a_string_fails():
     response, report = ft.transform({"records": [{"recordId": "x", "data": 12}]}, SCHEMA)
     assert response["records"] == [{"recordId": "x", "result": FAILED, "data": ""}]
+    response, _ = ft.transform({"records": [{"recordId": 7, "data": b64(text(GOOD))}]}, SCHEMA)
+    assert response["records"] == [{"recordId": 7, "result": OK, "data": b64(text(GOOD))}]
 
 
 # -- the batch parser cannot be fooled ---------------------------------------------------------
@@ -207,7 +279,7 @@ def test_parse_many_matches_json_loads_on_mixed_texts():
     assert sorted(unparsed) == [i for i, v in enumerate(values) if v is ft._UNPARSED]
     for value, original in zip(values, texts, strict=True):
         try:
-            expected = json.loads(original, parse_constant=ft._reject_constant)
+            expected = STRICT(original)
         except ValueError:
             expected = ft._UNPARSED
         assert value == expected or (value is expected)
@@ -323,7 +395,7 @@ def _check(payloads: list[str]) -> None:
         if record["result"] == OK:
             data = base64.b64decode(record["data"], validate=True).decode()
             assert data.endswith("\n") and "\n" not in data[:-1] and "\r" not in data
-            value = json.loads(data, parse_constant=ft._reject_constant)
+            value = STRICT(data)
             checked, problem, _ = SCHEMA.validate(value)
             assert problem is None and checked is not None
         else:
@@ -438,3 +510,111 @@ def test_fast_acceptance_never_accepts_what_the_schema_rejects_or_changes(record
         for index, record in enumerate(records):
             if index not in slow:
                 assert schema.validate(record) == (record, None, False)
+
+
+# -- hostile values, each with the result it must get ------------------------------------------
+DEEP = "[" * 10_000 + "]" * 10_000  # deeper than any recursion limit
+# Values a kept extra field may hold: the record stays Ok, the value comes back intact.
+_KEPT = st.one_of(
+    st.sampled_from(
+        [
+            HUGE,
+            -HUGE,
+            2**64,
+            1e308,
+            -0.0,
+            5e-324,
+            "\ud800",  # a lone surrogate: a valid JSON escape, not encodable as UTF-8
+            "a\udfffb",
+            "\u2028\u2029\x85\x0b\x0c\x1c\x1d\x1e",  # line breaks to str.splitlines, not to JSON
+            "\x00\r\n\t",
+            "é😀",
+            '","0123456789abcdef",',  # looks like the batch parser's separator
+            "}{",
+            "x" * 5000,
+            {"a": [{"b": None}]},
+            [],
+        ]
+    ),
+    st.text(max_size=20),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.recursive(st.integers(0, 9), lambda inner: st.lists(inner, max_size=2), max_leaves=60),
+)
+# Values that make a record fail, as raw JSON text, each with its reason; ``where`` None means
+# the value fails wherever it is (an extra field too), else it breaks that field's rule.
+_FAILING = [
+    (str(HUGE), "amount", "field 'amount': out of the 64-bit float range"),
+    (str(-HUGE), "amount", "field 'amount': out of the 64-bit float range"),
+    (str(2**63), "quantity", "field 'quantity': out of the 64-bit integer range"),
+    (str(-(2**63) - 1), "quantity", "field 'quantity': out of the 64-bit integer range"),
+    ("1e999", None, "invalid JSON: number 1e999 is out of the 64-bit float range"),
+    ("-1E400", None, "invalid JSON: number -1E400 is out of the 64-bit float range"),
+    ("NaN", None, "invalid JSON: NaN is not valid JSON"),
+    ("-Infinity", None, "invalid JSON: -Infinity is not valid JSON"),
+    ("9" * 5000, None, "invalid JSON: Exceeds the limit (4300 digits)"),
+    (DEEP, None, "invalid JSON: maximum recursion depth exceeded"),
+    ('"' + "a" * 13 + '"', "id", "field 'id': longer than 12 characters"),
+    ('"2025-03-01\u2028"', "at", "field 'at': expected ISO 8601 timestamp"),
+    ('"web\\u2028"', "channel", "field 'channel': 'web\\u2028' not one of"),
+]
+_HOLE = "\u0000hole\u0000"  # a placeholder string, replaced by raw JSON text
+
+
+@st.composite
+def _labelled(draw) -> tuple[str, str, object]:
+    """``(base64 data, expected result, expected record or reason)`` for one hostile record."""
+    record = {name: draw(st.sampled_from(values)) for name, values in _VALID.items()}
+    for name in _OPTIONAL:
+        if draw(st.booleans()):
+            del record[name]
+    for n in range(draw(st.integers(0, 3))):
+        record[f"extra{n}"] = draw(_KEPT)
+    failing = draw(st.one_of(st.none(), st.sampled_from(_FAILING)))
+    if failing is not None:
+        literal, where, reason = failing
+        record[where or draw(st.sampled_from(["amount", "extra", "at"]))] = _HOLE
+    indent = draw(st.sampled_from([None, None, 1]))
+    body = json.dumps(record, indent=indent, ensure_ascii=draw(st.booleans()))
+    if failing is not None:
+        body = body.replace(json.dumps(_HOLE), literal)
+    try:
+        raw = body.encode()
+    except UnicodeEncodeError:  # a lone surrogate written raw: only the escaped form is JSON text
+        raw = (
+            json.dumps(record, indent=indent).replace(json.dumps(_HOLE), literal if failing else "").encode()
+        )
+    raw += draw(st.sampled_from([b"", b"\n", b"\r\n"]))
+    if failing is not None:
+        return b64(raw), FAILED, reason
+    return b64(raw), OK, {**record, "channel": record.get("channel", "web")}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(st.lists(st.one_of(_labelled(), _payload().map(lambda p: (p, None, None))), min_size=1, max_size=30))
+def test_property_hostile_values_each_record_once_with_the_right_result(items):
+    """Every recordId comes back once, in order, and each hostile record gets the result its
+    generator says it must: Ok with the same record (defaults filled), or ProcessingFailed
+    with its reason and its data untouched. Unlabelled records agree with the one-by-one path."""
+    payloads = [payload for payload, _, _ in items]
+    response, report = ft.transform(
+        {"records": [{"recordId": f"id-{n}", "data": d} for n, d in enumerate(payloads)]}, SCHEMA
+    )
+    records = response["records"]
+    assert [r["recordId"] for r in records] == [f"id-{n}" for n in range(len(items))]
+    reasons = {example_id: example for _, example_id, example in report["reasons"].values()}
+    for record, (payload, result, expected) in zip(records, items, strict=True):
+        if result is None:
+            assert (record["result"], record["data"]) == ft.transform_record(SCHEMA, payload)[:2]
+            continue
+        assert record["result"] == result, (expected, ft.transform_record(SCHEMA, payload))
+        if result == OK:
+            data = base64.b64decode(record["data"], validate=True).decode()
+            assert data.endswith("\n") and "\n" not in data[:-1] and "\r" not in data
+            assert STRICT(data) == expected
+        else:
+            assert record["data"] == payload
+            verdict = ft.transform_record(SCHEMA, payload)
+            assert verdict[0] == FAILED and verdict[2].startswith(expected), verdict[2]
+            if record["recordId"] in reasons:
+                assert reasons[record["recordId"]].startswith(expected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ml_constructs.runtime.record_schema import Schema, SchemaError, validate_spec
+from ml_constructs.runtime.record_schema import Schema, SchemaError, strict_json_decoder, validate_spec
 
 SPEC = {
     "fields": [
@@ -63,6 +63,10 @@ def test_missing_optional_field_gets_its_default(strict):
         ({"id": "a", "amount": 1, "at": "yesterday"}, "field 'at': expected ISO 8601 timestamp"),
         ({"id": "a", "amount": 1, "channel": "fax"}, "field 'channel': 'fax' not one of ['web', 'shop']"),
         (["not", "an", "object"], "expected a JSON object, got list"),
+        ({"id": "a", "amount": 10**400}, "field 'amount': out of the 64-bit float range, got 1000"),
+        ({"id": "a", "amount": -(10**400)}, "field 'amount': out of the 64-bit float range"),
+        ({"id": "a", "amount": 1, "count": 2**63}, "field 'count': out of the 64-bit integer range"),
+        ({"id": "a", "amount": 1, "count": -(2**63) - 1}, "field 'count': out of the 64-bit integer range"),
     ],
 )
 def test_each_rule_rejects_with_a_reason(strict, record, reason):
@@ -91,6 +95,51 @@ def test_text_values_are_coerced_for_csv(from_text):
         "at": "2026-01-02T03:04:05Z",
         "channel": "web",
     }
+
+
+def test_catalog_ranges_are_inclusive_and_checked_without_overflow(strict, from_text):
+    assert strict.validate({"id": "a", "amount": 1, "count": 2**63 - 1})[1] is None
+    assert strict.validate({"id": "a", "amount": 1, "count": -(2**63)})[1] is None
+    unbounded = Schema({"fields": [{"name": "x", "type": "number"}]})
+    assert unbounded.validate({"x": 1.7976931348623157e308})[1] is None
+    assert (
+        unbounded.validate({"x": 2**1024})[1]
+        == "field 'x': out of the 64-bit float range, got " + repr(2**1024)[:57] + "..."
+    )
+    assert from_text.validate({"id": "a", "amount": "1", "count": "9" * 19})[1].startswith(
+        "field 'count': out of the 64-bit integer range"
+    )
+    assert from_text.validate({"id": "a", "amount": "1", "count": "9" * 5000})[1].startswith(
+        "field 'count': expected integer"  # int() refuses 4,300+ digits: no quadratic parse
+    )
+    assert from_text.validate({"id": "a", "amount": "9" * 400})[1].startswith(
+        "field 'amount': expected finite number"
+    )
+    # integral text stays an integer only while a double holds it exactly
+    assert from_text.validate({"id": "a", "amount": "12"})[0]["amount"] == 12
+    assert (
+        type(
+            Schema({"fields": [{"name": "x", "type": "number"}]}, coerce=True).validate({"x": "1e300"})[0][
+                "x"
+            ]
+        )
+        is float
+    )
+
+
+def test_strict_json_decoder_refuses_what_json_readers_cannot_read_back():
+    decode = strict_json_decoder().decode
+    assert decode('{"a": 1e308, "b": 10000000000000000000000000000}')["a"] == 1e308
+    for text, message in [
+        ("NaN", "NaN is not valid JSON"),
+        ('{"a": -Infinity}', "-Infinity is not valid JSON"),
+        ("1e400", "number 1e400 is out of the 64-bit float range"),
+        ("[-1.5E999]", "number -1.5E999 is out of the 64-bit float range"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            decode(text)
+    with pytest.raises(RecursionError):
+        decode("[" * 100_000)
 
 
 def test_coercion_still_rejects_bad_text(from_text):
@@ -134,6 +183,12 @@ def test_extra_fields_reject():
         ({"fields": [{"name": "a", "type": "integer", "allowed": [1, "b"]}]}, "allowed value does not pass"),
         ({"fields": [{"name": "a", "type": "string", "colour": 1}]}, "unknown keys ['colour']"),
         ({"fields": [{"name": "a", "type": "string"}], "extra_fields": "maybe"}, "extra_fields 'maybe'"),
+        ({"fields": [{"name": "a", "type": "number", "minimum": float("nan")}]}, "minimum must be a finite"),
+        ({"fields": [{"name": "a", "type": "number", "maximum": float("inf")}]}, "maximum must be a finite"),
+        ({"fields": [{"name": "a", "type": "integer", "minimum": 10**400}]}, "minimum must be a finite"),
+        ({"fields": [{"name": "a", "type": "string", "required": "no"}]}, "required must be true or false"),
+        ({"fields": [{"name": "a", "type": "string", "max_length": True}]}, "max_length must be a positive"),
+        ({"fields": [{"name": "a", "type": "string", "pattern": 5}]}, "pattern must be a regular expression"),
     ],
 )
 def test_bad_specs_are_rejected(spec, message):

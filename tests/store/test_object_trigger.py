@@ -267,3 +267,28 @@ def test_output_in_same_bucket_under_trigger_prefix_is_rejected():
 
     with pytest.raises(ValueError, match="invalid output_prefix='incoming/clean/'"):
         synth_stack(build)
+
+
+def test_max_line_length_reaches_the_processor_and_is_checked_against_memory():
+    def build(stack: Stack) -> ObjectTrigger:
+        return ObjectTrigger(
+            stack,
+            "Files",
+            lake=DataLake(stack, "Lake"),
+            schema=SCHEMA,
+            max_line_length=50_000_000,
+            memory_size=2048,
+        )
+
+    template, _ = synth_stack(build)
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    assert function["Properties"]["Environment"]["Variables"]["MAX_LINE_LENGTH"] == "50000000"
+    for kwargs, message in [
+        ({"max_line_length": 100}, "invalid max_line_length=100; allowed: 1024..268435456 characters"),
+        ({"max_line_length": 1.5e6}, "invalid max_line_length=1500000.0; allowed: a whole number"),
+        (
+            {"max_line_length": 8 << 20, "memory_size": 128},
+            "allowed: at most 1677721 characters with memory_size=128",
+        ),
+    ]:
+        assert message in _trigger_error(**kwargs)

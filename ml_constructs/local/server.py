@@ -37,12 +37,13 @@ def install() -> None:
     global _installed
     from moto.cloudformation import parsing
 
-    from . import firehose, iam, models, runner, services
+    from . import firehose, iam, models, runner, services, stepfunctions
 
     services.extend()
     iam.install()
     runner.install()
     firehose.install()
+    stepfunctions.install()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
     model_map = parsing.get_model_map()

@@ -1,0 +1,242 @@
+"""Fixes to moto's ASL interpreter where it differs from AWS on the machines this library makes.
+
+Each patch is small, idempotent and says which AWS behaviour it restores:
+
+- escapes in intrinsic string literals: ``\\{`` ``\\}`` ``\\'`` ``\\\\`` stand for the character
+  itself (moto kept the backslash, so ``States.StringToJson('\\{...\\}')`` failed), and an escaped
+  brace in ``States.Format`` is a literal brace, not a placeholder (moto ran ``str.format`` on
+  the unescaped template: KeyError);
+- a ``States.*`` error (``States.TaskFailed``, ``States.Runtime``, ...) raised inside a
+  ``Parallel`` branch or a ``Map`` iteration reaches the state as that error (moto raised a
+  Python ``ValueError`` building a custom error name from it);
+- ``States.Runtime`` is not caught or retried by ``States.ALL`` / ``States.TaskFailed``: it fails
+  the execution, as the Step Functions docs say;
+- a ``.sync`` task of an integration without ``.waitForTaskToken`` (Glue) no longer dies on
+  ``None.interrupt_all()``; and the ``.sync`` poll interval is configurable
+  (``ML_CONSTRUCTS_LOCAL_SFN_POLL_SECONDS``, default 0.2 s; AWS's own cadence is irrelevant
+  locally).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+_installed = False
+
+_LITERAL = "'{}\\"
+
+
+def poll_seconds() -> float:
+    """Seconds between two polls of a ``.sync`` task's describe API."""
+    return float(os.environ.get("ML_CONSTRUCTS_LOCAL_SFN_POLL_SECONDS", "0.2"))
+
+
+def split_literal(quoted: str) -> tuple[str, list[str]]:
+    """An intrinsic string literal (with its quotes) as (its value, its ``States.Format`` parts:
+    the pieces between unescaped ``{}`` placeholders).
+
+    moto hands the intrinsic parser the raw JSON text of the definition's string, JSON escapes
+    included: those are decoded first, then the intrinsic escapes ``\\'`` ``\\{`` ``\\}``
+    ``\\\\``."""
+    text = quoted[1:-1]
+    try:
+        text = json.loads(f'"{text}"')
+    except ValueError:
+        pass  # not JSON-escaped text
+    parts: list[str] = []
+    current: list[str] = []
+    value: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            following = text[i + 1]
+            literal = following if following in _LITERAL else char + following
+            current.append(literal)
+            value.append(literal)
+            i += 2
+            continue
+        if text.startswith("{}", i):
+            parts.append("".join(current))
+            current = []
+            value.append("{}")
+            i += 2
+            continue
+        current.append(char)
+        value.append(char)
+        i += 1
+    parts.append("".join(current))
+    return "".join(value), parts
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _install_literals()
+    _install_error_names()
+    _install_sync()
+    _installed = True
+
+
+def _install_literals() -> None:
+    from moto.stepfunctions.parser.asl.component.intrinsic.argument.argument import ArgumentLiteral
+    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format import (
+        StringFormat,
+    )
+    from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import Preprocessor
+
+    def visit_string(self: Any, ctx: Any) -> Any:
+        value, parts = split_literal(ctx.STRING().getText())
+        literal = ArgumentLiteral(definition_value=value)
+        literal.format_parts = parts  # type: ignore[attr-defined]
+        return literal
+
+    def format_body(self: Any, env: Any) -> None:
+        # moto used str.format on the unescaped template: a literal brace raised KeyError.
+        self.argument_list.eval(env=env)
+        values = env.stack.pop()
+        template = self.argument_list.arguments[0]
+        parts = getattr(template, "format_parts", None) or str(values[0]).split("{}")
+        arguments = [self._to_str_repr(value) for value in values[1:]]
+        if len(arguments) != len(parts) - 1:
+            raise ValueError(f"States.Format: {len(parts) - 1} placeholder(s) for {len(arguments)} argument(s)")
+        rendered = [parts[0]]
+        for argument, part in zip(arguments, parts[1:], strict=True):
+            rendered += [argument, part]
+        env.stack.append("".join(rendered))
+
+    Preprocessor.visitFunc_arg_string = visit_string  # type: ignore[method-assign]
+    StringFormat._eval_body = format_body  # type: ignore[method-assign]
+
+
+def _install_error_names() -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name import error_equals_decl
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+
+    def propagated(error_name: str | None) -> Any:
+        """The error a branch / iteration ended with, as the name the parent state sees."""
+        if error_name is not None and error_name.startswith("States."):
+            try:
+                return StatesErrorName(typ=StatesErrorNameType.from_name(error_name))
+            except ValueError:
+                pass
+        return CustomErrorName(error_name=error_name)
+
+    branches_decl.CustomErrorName = propagated  # type: ignore[attr-defined]
+    iteration_worker.CustomErrorName = propagated  # type: ignore[attr-defined]
+
+    runtime = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+    decl = error_equals_decl.ErrorEqualsDecl
+    matches = decl._eval_body
+
+    def eval_body(self: Any, env: Any) -> None:
+        if env.stack and env.stack[-1] == runtime:
+            env.stack.pop()
+            env.stack.append(False)  # States.Runtime is never retried nor caught
+            return
+        matches(self, env)
+
+    decl._eval_body = eval_body  # type: ignore[method-assign]
+
+
+def _install_sync() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback,
+    )
+
+    callback.time = _SleepAtPollInterval(callback.time)  # type: ignore[attr-defined]
+    callback.StateTaskServiceCallback._eval_integration_pattern = _eval_integration_pattern  # type: ignore[method-assign]
+
+
+def _eval_integration_pattern(
+    self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any
+) -> None:
+    """moto's ``StateTaskServiceCallback._eval_integration_pattern`` (5.2.5), except that the
+    ``finally`` block interrupts the callback endpoint only when there is one: an integration
+    without ``.waitForTaskToken`` (Glue) has none, and moto's ``None.interrupt_all()`` replaced
+    every ``.sync`` outcome with an ``AttributeError``."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback,
+    )
+
+    condition = callback.ResourceCondition
+    task_output = env.stack.pop()
+    callback_endpoint = None
+    if condition.WaitForTaskToken in self._supported_integration_patterns:
+        callback_id = env.states.context_object.context_object_data["Task"]["Token"]
+        callback_endpoint = env.callback_pool_manager.get(callback_id)
+    self.timeout.eval(env=env)
+    timeout_seconds = env.stack.pop()
+    heartbeat_endpoint = None
+    if self.heartbeat:
+        self.heartbeat.eval(env=env)
+        heartbeat_seconds = env.stack.pop()
+        heartbeat_endpoint = callback_endpoint.setup_heartbeat_endpoint(heartbeat_seconds=heartbeat_seconds)
+    outcome: Any
+    try:
+        if self.resource.condition == condition.WaitForTaskToken:
+            outcome = self._eval_wait_for_task_token(
+                env=env,
+                timeout_seconds=timeout_seconds,
+                callback_endpoint=callback_endpoint,
+                heartbeat_endpoint=heartbeat_endpoint,
+            )
+        else:
+            env.stack.append(task_output)  # sync operations read the task output
+            build = (
+                self._build_sync_resolver
+                if self.resource.condition == condition.Sync
+                else self._build_sync2_resolver
+            )
+            sync_resolver = build(
+                env=env,
+                resource_runtime_part=resource_runtime_part,
+                normalised_parameters=normalised_parameters,
+                state_credentials=state_credentials,
+            )
+            outcome = self._eval_sync(
+                env=env,
+                timeout_seconds=timeout_seconds,
+                callback_endpoint=callback_endpoint,
+                heartbeat_endpoint=heartbeat_endpoint,
+                sync_resolver=sync_resolver,
+            )
+    except Exception as integration_exception:  # noqa: BLE001 - handed on below, as moto does
+        outcome = integration_exception
+    finally:
+        if callback_endpoint is not None:
+            callback_endpoint.interrupt_all()
+    if isinstance(outcome, callback.CallbackOutcomeTimedOut):
+        raise callback.CallbackTimeoutError()
+    if isinstance(outcome, callback.HeartbeatTimedOut):
+        raise callback.HeartbeatTimeoutError()
+    if isinstance(outcome, callback.CallbackOutcomeFailure):
+        raise callback.CallbackOutcomeFailureError(callback_outcome_failure=outcome)
+    if isinstance(outcome, callback.CallbackOutcomeSuccess):
+        env.stack.append(json.loads(outcome.output))
+    elif isinstance(outcome, Exception):
+        raise outcome
+    else:
+        env.stack.append(outcome)
+
+
+class _SleepAtPollInterval:
+    """The ``time`` module as seen by moto's ``.sync`` loop, sleeping the configured interval."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def sleep(self, _seconds: float) -> None:
+        self._module.sleep(poll_seconds())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)

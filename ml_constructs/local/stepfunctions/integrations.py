@@ -199,6 +199,19 @@ def to_output(value: Any, shape: Any, *, pascal: bool, millis: bool) -> Any:
     return value
 
 
+def json_ready(value: Any) -> Any:
+    """``value`` (a dict or list, changed in place) with timestamps as epoch milliseconds, as
+    the optimized integrations answer (a ``datetime`` left in a task result broke
+    DescribeExecution's JSON)."""
+    converted = to_output(value, None, pascal=False, millis=True)
+    if isinstance(value, dict):
+        value.clear()
+        value.update(converted)
+    elif isinstance(value, list):
+        value[:] = converted
+    return value
+
+
 def error_name(service: str, error: ClientError) -> str:
     code = str(error.response.get("Error", {}).get("Code") or "Unknown")
     code = code.rsplit("#", 1)[-1].rsplit(":", 1)[0]
@@ -224,6 +237,8 @@ def install() -> None:
     if _installed:
         return
     _install_signing()
+    _install_shapes()
+    _install_glue()
     _install_aws_sdk()
     _install_optimized()
     _installed = True
@@ -244,6 +259,74 @@ def _install_signing() -> None:
     for name in modules:
         module = importlib.import_module(f"moto.stepfunctions.parser.asl.component.state.exec.{name}")
         module.boto_client_for = client_for  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=None)
+def operation_model(service: str, snake_action: str) -> Any:
+    """botocore's operation model for ``service`` and a snake_case action (``start_execution``)."""
+    from botocore import xform_name
+
+    model = service_model(service)
+    names = {xform_name(name): name for name in model.operation_names}
+    name = names.get(snake_action)
+    return model.operation_model(name) if name else None
+
+
+def _install_shapes() -> None:
+    """moto's port left ``StateTaskService._normalise_parameters`` / ``_normalise_response`` as
+    no-ops (LocalStack fills them from the service's botocore shapes), so an optimized
+    integration of a camelCase API got PascalCase members (``states:startExecution`` failed with
+    ``KeyError: 'StateMachineArn'``) and answered camelCase. Restored here with moto's own
+    ``_to_boto_request`` / ``_from_boto_response``; SageMaker, EMR Serverless and aws-sdk tasks
+    do their own (:mod:`.optimized`, :func:`_install_aws_sdk`)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+
+    def shape(task: Any, service: str | None, action: str | None, which: str) -> Any:
+        try:
+            found = operation_model(task._get_boto_service_name(service), task._get_boto_service_action(action))
+        except Exception:  # noqa: BLE001 - unknown to botocore: leave the value as it is
+            return None
+        return getattr(found, which, None) if found is not None else None
+
+    def normalise_parameters(
+        self: Any, parameters: dict, boto_service_name: str | None = None, service_action_name: str | None = None
+    ) -> None:
+        input_shape = shape(self, boto_service_name, service_action_name, "input_shape")
+        if input_shape is not None:
+            self._to_boto_request(parameters, input_shape)
+
+    def normalise_response(
+        self: Any, response: Any, boto_service_name: str | None = None, service_action_name: str | None = None
+    ) -> None:
+        output_shape = shape(self, boto_service_name, service_action_name, "output_shape")
+        if output_shape is not None:
+            self._from_boto_response(response, output_shape)
+        json_ready(response)
+
+    StateTaskService._normalise_parameters = normalise_parameters  # type: ignore[method-assign]
+    StateTaskService._normalise_response = normalise_response  # type: ignore[method-assign]
+
+
+def _install_glue() -> None:
+    """Glue ``startJobRun.sync`` answers the JobRun with epoch-millisecond timestamps."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_glue import (
+        StateTaskServiceGlue,
+    )
+
+    build = StateTaskServiceGlue._sync_to_start_job_run
+
+    def sync_to_start_job_run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        resolve = build(self, *args, **kwargs)
+
+        def resolved() -> Any:
+            found = resolve()
+            return json_ready(found) if found is not None else None
+
+        return resolved
+
+    StateTaskServiceGlue._sync_to_start_job_run = sync_to_start_job_run  # type: ignore[method-assign]
 
 
 def _install_aws_sdk() -> None:
@@ -272,7 +355,12 @@ def _install_aws_sdk() -> None:
             return task_failure(self, env, error_name(service, ex), error_cause(service, ex))
         return original_from_error(self, env, ex)
 
+    def as_is(self: Any, *args: Any, **kwargs: Any) -> None:
+        return None  # eval_service_task reshapes request and response itself
+
     original_from_error = StateTaskServiceAwsSdk._from_error
+    StateTaskServiceAwsSdk._normalise_parameters = as_is  # type: ignore[method-assign]
+    StateTaskServiceAwsSdk._normalise_response = as_is  # type: ignore[method-assign]
     StateTaskServiceAwsSdk._get_boto_service_name = service_name  # type: ignore[method-assign]
     StateTaskServiceAwsSdk._eval_service_task = eval_service_task  # type: ignore[method-assign]
     StateTaskServiceAwsSdk._from_error = from_error  # type: ignore[method-assign]

@@ -35,16 +35,9 @@ def poll_seconds() -> float:
 
 def split_literal(quoted: str) -> tuple[str, list[str]]:
     """An intrinsic string literal (with its quotes) as (its value, its ``States.Format`` parts:
-    the pieces between unescaped ``{}`` placeholders).
-
-    moto hands the intrinsic parser the raw JSON text of the definition's string, JSON escapes
-    included: those are decoded first, then the intrinsic escapes ``\\'`` ``\\{`` ``\\}``
-    ``\\\\``."""
+    the pieces between unescaped ``{}`` placeholders). The escapes ``\\'`` ``\\{`` ``\\}``
+    ``\\\\`` stand for the character itself."""
     text = quoted[1:-1]
-    try:
-        text = json.loads(f'"{text}"')
-    except ValueError:
-        pass  # not JSON-escaped text
     parts: list[str] = []
     current: list[str] = []
     value: list[str] = []
@@ -86,7 +79,19 @@ def _install_literals() -> None:
     from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format import (
         StringFormat,
     )
+    from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
     from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import Preprocessor
+
+    parse = IntrinsicParser.parse
+
+    def parse_decoded(src: str) -> Any:
+        # moto hands over the raw JSON text of the definition's string (``\\"``, ``\\\\{``):
+        # decode the JSON escapes first, so the intrinsic escapes (``\\'`` included) are lexed.
+        try:
+            src = json.loads(f'"{src}"')
+        except ValueError:
+            pass  # already decoded
+        return parse(src)
 
     def visit_string(self: Any, ctx: Any) -> Any:
         value, parts = split_literal(ctx.STRING().getText())
@@ -108,6 +113,7 @@ def _install_literals() -> None:
             rendered += [argument, part]
         env.stack.append("".join(rendered))
 
+    IntrinsicParser.parse = staticmethod(parse_decoded)  # type: ignore[method-assign]
     Preprocessor.visitFunc_arg_string = visit_string  # type: ignore[method-assign]
     StringFormat._eval_body = format_body  # type: ignore[method-assign]
 

@@ -57,6 +57,12 @@ class _OptimizedTask(_base()):  # type: ignore[misc]
 
         super().__init__(supported_integration_patterns={ResourceCondition.Sync})
 
+    def _normalise_parameters(self, *args: Any, **kwargs: Any) -> None:
+        return None  # _call reshapes request and response with the operation's shapes
+
+    def _normalise_response(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
     def _validate_service_integration_is_supported(self) -> None:
         return None  # checked when the task runs (the operation must exist in botocore's model)
 

@@ -12,7 +12,9 @@ this library's machines, each in its own module:
   interval (``ML_CONSTRUCTS_LOCAL_SFN_POLL_SECONDS``, default 0.2 s);
 - :mod:`.integrations` / :mod:`.optimized`: calls signed as the state machine's role,
   ``aws-sdk:`` shapes and error names, SageMaker / EMR Serverless ``.sync``;
-- :mod:`.tagging`: ``sagemaker:AddTags`` required to create tagged SageMaker resources.
+- :mod:`.tagging`: ``sagemaker:AddTags`` required to create tagged SageMaker resources;
+- :mod:`.signing`: role-signed bodiless requests pass moto's signature check, and its XML
+  authorization errors are read back under JSON protocols.
 
 All patches are idempotent (``install`` may run any number of times).
 """
@@ -25,12 +27,13 @@ from .interpreter import poll_seconds
 
 def install() -> None:
     """Turn the interpreter on and patch it (once per process)."""
-    from . import backend, integrations, interpreter, tagging
+    from . import backend, integrations, interpreter, signing, tagging
 
     backend.install()
     interpreter.install()
     integrations.install()
     tagging.install()
+    signing.install()
 
 
 __all__ = ["fire_schedule", "install", "poll_seconds"]

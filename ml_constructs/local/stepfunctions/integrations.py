@@ -35,6 +35,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .. import api, iam
+from . import signing
 
 MANAGED_TAG = {"Key": "MANAGED_BY_AWS", "Value": "STARTED_BY_STEP_FUNCTIONS"}
 
@@ -84,8 +85,15 @@ def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
     with _lock:
         found = _clients.get(key)
     if found is None:
-        found = iam.session_as(role, region).client(
+        # The role's temporary credentials, on one shared session: a session per role would
+        # load each service model again (about 0.5 s for SageMaker's).
+        credentials = iam.session_as(role, region).get_credentials().get_frozen_credentials()
+        found = _shared_session().client(
             service,
+            region_name=region,
+            aws_access_key_id=credentials.access_key,
+            aws_secret_access_key=credentials.secret_key,
+            aws_session_token=credentials.token,
             endpoint_url=api.endpoint(),
             config=Config(
                 parameter_validation=False,  # the integrations pass loosely typed values, as moto's did
@@ -95,9 +103,19 @@ def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
                 read_timeout=300,
             ),
         )
+        signing.read_xml_errors(found)
         with _lock:
             _clients[key] = found
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_session() -> Any:
+    import boto3
+
+    return boto3.session.Session(
+        aws_access_key_id=api.ACCESS_KEY, aws_secret_access_key=api.SECRET_KEY, region_name=api.REGION
+    )
 
 
 def forget_clients() -> None:
@@ -310,7 +328,8 @@ def _install_shapes() -> None:
 
 
 def _install_glue() -> None:
-    """Glue ``startJobRun.sync`` answers the JobRun with epoch-millisecond timestamps."""
+    """Glue ``startJobRun.sync`` answers the JobRun with epoch-millisecond timestamps; errors get
+    AWS's names."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_glue import (
         StateTaskServiceGlue,
     )
@@ -326,7 +345,16 @@ def _install_glue() -> None:
 
         return resolved
 
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        # moto named Glue errors ``Glue.<Code>``; AWS adds the ``Exception`` suffix where the
+        # code lacks it (``Glue.AccessDeniedException``), as for every integration.
+        if isinstance(ex, ClientError):
+            return task_failure(self, env, error_name("glue", ex), error_cause("glue", ex))
+        return glue_from_error(self, env, ex)
+
+    glue_from_error = StateTaskServiceGlue._from_error
     StateTaskServiceGlue._sync_to_start_job_run = sync_to_start_job_run  # type: ignore[method-assign]
+    StateTaskServiceGlue._from_error = from_error  # type: ignore[method-assign]
 
 
 def _install_aws_sdk() -> None:

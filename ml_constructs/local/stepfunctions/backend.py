@@ -7,7 +7,8 @@ tagging API read the module attribute ``stepfunctions_backends`` directly, so a 
 a stack lived in the plain backend, invisible to the interpreter. :func:`install` turns the
 interpreter on and points every reference to the plain backend at the interpreter's, so the API,
 CloudFormation, rule and schedule targets and ``states:startExecution`` tasks see one set of
-machines.
+machines. DescribeExecution's ``output`` is the JSON text of the result (a string result
+included).
 """
 
 from __future__ import annotations
@@ -49,6 +50,25 @@ def install() -> None:
         return start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     StepFunctionsParserBackend.start_execution = start_named_execution  # type: ignore[method-assign]
+
+    describe_execution = responses.StepFunctionResponse.describe_execution
+
+    def describe_execution_json(self: Any) -> Any:
+        # The interpreter keeps an execution's output as a JSON value; the response passed a
+        # string result through unencoded ("done" instead of "\"done\"") and could not encode
+        # timestamps. DescribeExecution's output is the result's JSON text, as on AWS.
+        from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+        from moto.stepfunctions.parser.backend.execution import Execution
+
+        result = describe_execution(self)
+        body = result.result
+        if isinstance(body, dict) and "output" in body:
+            execution = self.stepfunction_backend.describe_execution(body["executionArn"])
+            if isinstance(execution, Execution):
+                body["output"] = to_json_str(execution.output, separators=(",", ":"))
+        return result
+
+    responses.StepFunctionResponse.describe_execution = describe_execution_json  # type: ignore[method-assign]
     _installed = True
 
 

@@ -14,18 +14,27 @@ Each patch is small, idempotent and says which AWS behaviour it restores:
 - a ``.sync`` task of an integration without ``.waitForTaskToken`` (Glue) no longer dies on
   ``None.interrupt_all()``; and the ``.sync`` poll interval is configurable
   (``ML_CONSTRUCTS_LOCAL_SFN_POLL_SECONDS``, default 0.2 s; AWS's own cadence is irrelevant
-  locally).
+  locally);
+- ``Wait`` states and ``Retry`` intervals can be shortened for local runs
+  (``ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE``, default 1: as on AWS).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 _installed = False
 
 _LITERAL = "'{}\\"
+
+
+def time_scale() -> float:
+    """Factor on ``Wait`` states and ``Retry`` intervals (``ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE``,
+    default 1: AWS's timing; 0.01 makes a 60 s wait 0.6 s)."""
+    return float(os.environ.get("ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE", "1"))
 
 
 def poll_seconds() -> float:
@@ -71,6 +80,7 @@ def install() -> None:
     _install_literals()
     _install_error_names()
     _install_sync()
+    _install_time_scale()
     _installed = True
 
 
@@ -233,6 +243,35 @@ def _eval_integration_pattern(
         raise outcome
     else:
         env.stack.append(outcome)
+
+
+def _install_time_scale() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+        # moto's version, scaled; a stop of the execution still interrupts the wait.
+        remaining = max(0.0, float(wait_seconds) * time_scale())
+        deadline = time.monotonic() + remaining
+        while remaining > 0 and env.is_running():
+            env.program_state_event.wait(remaining)
+            remaining = deadline - time.monotonic()
+
+    WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
+    retrier_decl.time = _ScaledSleep(retrier_decl.time)  # type: ignore[attr-defined]
+
+
+class _ScaledSleep:
+    """The ``time`` module as seen by moto's retrier: sleeps scaled by :func:`time_scale`."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def sleep(self, seconds: float) -> None:
+        self._module.sleep(max(0.0, float(seconds) * time_scale()))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
 
 
 class _SleepAtPollInterval:

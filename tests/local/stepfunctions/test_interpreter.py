@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from ml_constructs.local.stepfunctions.interpreter import split_literal
@@ -150,3 +151,27 @@ def test_executions_started_by_a_task_run_too(aws):
     assert run.output["Output"] == {"got": 7}
     child_run = wait(aws, run.output["ExecutionArn"])
     assert str(uuid.UUID(child_run.description["name"])) == child_run.description["name"]
+
+
+def test_waits_and_retry_intervals_scale_for_local_runs(aws, monkeypatch):
+    monkeypatch.setenv("ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE", "0.001")
+    definition = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "Seconds": 600, "Next": "Flaky"},
+            "Flaky": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+                "Parameters": {"ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:none:none"},
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 300, "MaxAttempts": 2, "BackoffRate": 2}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}],
+                "End": True,
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    started = time.monotonic()
+    run = execute(aws, definition)
+    assert run.status == "SUCCEEDED", run.description
+    assert time.monotonic() - started < 10  # 600 s + 300 s + 600 s at AWS's pace
+    assert len(run.details("TaskFailed")) == 3  # the first try and two retries

@@ -128,14 +128,14 @@ def forget_clients() -> None:
 # ----------------------------------------------------------------------------- shapes
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def service_model(service: str) -> Any:
     import botocore.session
 
     return botocore.session.get_session().get_service_model(service)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def botocore_service(sdk_name: str) -> str:
     """``aws-sdk:<name>`` as botocore's service name."""
     import botocore.session
@@ -149,7 +149,7 @@ def botocore_service(sdk_name: str) -> str:
     return {s.replace("-", ""): s for s in available}.get(name, name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def error_service_name(service: str) -> str:
     """The ``<Service>`` part of an error name: the SDK's PascalCase of the service id."""
     if service in _ERROR_SERVICES:
@@ -271,7 +271,18 @@ def _install_signing() -> None:
         "state_task.lambda_eval_utils",
         *(
             f"state_task.service.state_task_service_{name}"
-            for name in ("unsupported", "glue", "events", "ecs", "sqs", "sfn", "dynamodb", "batch", "sns", "aws_sdk")
+            for name in (
+                "unsupported",
+                "glue",
+                "events",
+                "ecs",
+                "sqs",
+                "sfn",
+                "dynamodb",
+                "batch",
+                "sns",
+                "aws_sdk",
+            )
         ),
     )
     for name in modules:
@@ -279,7 +290,7 @@ def _install_signing() -> None:
         module.boto_client_for = client_for  # type: ignore[attr-defined]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def operation_model(service: str, snake_action: str) -> Any:
     """botocore's operation model for ``service`` and a snake_case action (``start_execution``)."""
     from botocore import xform_name
@@ -303,13 +314,18 @@ def _install_shapes() -> None:
 
     def shape(task: Any, service: str | None, action: str | None, which: str) -> Any:
         try:
-            found = operation_model(task._get_boto_service_name(service), task._get_boto_service_action(action))
+            found = operation_model(
+                task._get_boto_service_name(service), task._get_boto_service_action(action)
+            )
         except Exception:  # noqa: BLE001 - unknown to botocore: leave the value as it is
             return None
         return getattr(found, which, None) if found is not None else None
 
     def normalise_parameters(
-        self: Any, parameters: dict, boto_service_name: str | None = None, service_action_name: str | None = None
+        self: Any,
+        parameters: dict,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
     ) -> None:
         input_shape = shape(self, boto_service_name, service_action_name, "input_shape")
         if input_shape is not None:
@@ -330,14 +346,14 @@ def _install_shapes() -> None:
 def _install_glue() -> None:
     """Glue ``startJobRun.sync`` answers the JobRun with epoch-millisecond timestamps; errors get
     AWS's names."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_glue import (
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_glue import (  # noqa: E501
         StateTaskServiceGlue,
     )
 
     build = StateTaskServiceGlue._sync_to_start_job_run
 
     def sync_to_start_job_run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        resolve = build(self, *args, **kwargs)
+        resolve: Any = build(self, *args, **kwargs)
 
         def resolved() -> Any:
             found = resolve()
@@ -358,7 +374,7 @@ def _install_glue() -> None:
 
 
 def _install_aws_sdk() -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (  # noqa: E501
         StateTaskServiceAwsSdk,
     )
 
@@ -412,7 +428,7 @@ def task_failure(task: Any, env: Any, error: str, cause: str, *, states_error: b
         env=env,
         error_name=name,
         event_type=HistoryEventType.TaskFailed,
-        event_details=EventDetails(
+        event_details=EventDetails(  # type: ignore[typeddict-item]  # total=True in moto, partial in use
             taskFailedEventDetails=TaskFailedEventDetails(
                 error=error,
                 cause=cause,

@@ -21,6 +21,7 @@ Each patch is small, idempotent and says which AWS behaviour it restores:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -86,7 +87,7 @@ def install() -> None:
 
 def _install_literals() -> None:
     from moto.stepfunctions.parser.asl.component.intrinsic.argument.argument import ArgumentLiteral
-    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format import (
+    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format import (  # noqa: E501
         StringFormat,
     )
     from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
@@ -97,10 +98,8 @@ def _install_literals() -> None:
     def parse_decoded(src: str) -> Any:
         # moto hands over the raw JSON text of the definition's string (``\\"``, ``\\\\{``):
         # decode the JSON escapes first, so the intrinsic escapes (``\\'`` included) are lexed.
-        try:
+        with contextlib.suppress(ValueError):  # else: already decoded
             src = json.loads(f'"{src}"')
-        except ValueError:
-            pass  # already decoded
         return parse(src)
 
     def visit_string(self: Any, ctx: Any) -> Any:
@@ -117,7 +116,9 @@ def _install_literals() -> None:
         parts = getattr(template, "format_parts", None) or str(values[0]).split("{}")
         arguments = [self._to_str_repr(value) for value in values[1:]]
         if len(arguments) != len(parts) - 1:
-            raise ValueError(f"States.Format: {len(parts) - 1} placeholder(s) for {len(arguments)} argument(s)")
+            raise ValueError(
+                f"States.Format: {len(parts) - 1} placeholder(s) for {len(arguments)} argument(s)"
+            )
         rendered = [parts[0]]
         for argument, part in zip(arguments, parts[1:], strict=True):
             rendered += [argument, part]
@@ -147,8 +148,8 @@ def _install_error_names() -> None:
                 pass
         return CustomErrorName(error_name=error_name)
 
-    branches_decl.CustomErrorName = propagated  # type: ignore[attr-defined]
-    iteration_worker.CustomErrorName = propagated  # type: ignore[attr-defined]
+    setattr(branches_decl, "CustomErrorName", propagated)  # noqa: B010 - the module's global
+    setattr(iteration_worker, "CustomErrorName", propagated)  # noqa: B010
 
     runtime = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
     decl = error_equals_decl.ErrorEqualsDecl
@@ -169,7 +170,7 @@ def _install_sync() -> None:
         state_task_service_callback as callback,
     )
 
-    callback.time = _SleepAtPollInterval(callback.time)  # type: ignore[attr-defined]
+    setattr(callback, "time", _SleepAtPollInterval(callback.time))  # noqa: B010 - the module's global
     callback.StateTaskServiceCallback._eval_integration_pattern = _eval_integration_pattern  # type: ignore[method-assign]
 
 
@@ -186,7 +187,7 @@ def _eval_integration_pattern(
 
     condition = callback.ResourceCondition
     task_output = env.stack.pop()
-    callback_endpoint = None
+    callback_endpoint: Any = None
     if condition.WaitForTaskToken in self._supported_integration_patterns:
         callback_id = env.states.context_object.context_object_data["Task"]["Token"]
         callback_endpoint = env.callback_pool_manager.get(callback_id)
@@ -258,7 +259,7 @@ def _install_time_scale() -> None:
             remaining = deadline - time.monotonic()
 
     WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
-    retrier_decl.time = _ScaledSleep(retrier_decl.time)  # type: ignore[attr-defined]
+    setattr(retrier_decl, "time", _ScaledSleep(retrier_decl.time))  # noqa: B010 - the module's global
 
 
 class _ScaledSleep:

@@ -31,7 +31,7 @@ from .integrations import (
 
 
 def _base() -> type:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
         StateTaskServiceCallback,
     )
 
@@ -98,7 +98,9 @@ class _OptimizedTask(_base()):  # type: ignore[misc]
 
     def _error_name(self, ex: ClientError) -> str:
         code = str(ex.response.get("Error", {}).get("Code") or "Unknown")
-        return f"{error_service_name(self.SERVICE)}.{code if code.endswith('Exception') else code + 'Exception'}"
+        return (
+            f"{error_service_name(self.SERVICE)}.{code if code.endswith('Exception') else code + 'Exception'}"
+        )
 
     def _error_cause(self, ex: ClientError) -> str:
         info = ex.response.get("Error", {})
@@ -137,7 +139,9 @@ class SageMakerTask(_OptimizedTask):
     ) -> Any:
         action = self.resource.api_action
         if action not in SAGEMAKER_SYNC:
-            raise RuntimeError(f"Unsupported .sync callback procedure in resource {self.resource.resource_arn}")
+            raise RuntimeError(
+                f"Unsupported .sync callback procedure in resource {self.resource.resource_arn}"
+            )
         describe_name, name_member, status_member = SAGEMAKER_SYNC[action]
         env.stack.pop()  # the create response: {"<Job>Arn": ...}
         name = normalised_parameters[name_member]
@@ -178,7 +182,9 @@ class EmrServerlessTask(_OptimizedTask):
         self, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any
     ) -> Any:
         if self.resource.api_action != "startJobRun":
-            raise RuntimeError(f"Unsupported .sync callback procedure in resource {self.resource.resource_arn}")
+            raise RuntimeError(
+                f"Unsupported .sync callback procedure in resource {self.resource.resource_arn}"
+            )
         started = env.stack.pop()
         key = {"ApplicationId": started["ApplicationId"], "JobRunId": started["JobRunId"]}
         get_job_run = self._operation("GetJobRun")

@@ -32,7 +32,10 @@ def make_role(aws: LocalAws, actions: Iterable[str], *, service: str = "states.a
     }
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     if actions:
-        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": sorted(actions), "Resource": "*"}]}
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": sorted(actions), "Resource": "*"}],
+        }
         iam.put_role_policy(RoleName=name, PolicyName="grants", PolicyDocument=json.dumps(policy))
     return str(arn)
 
@@ -86,12 +89,19 @@ def create_machine(aws: LocalAws, definition: dict[str, Any], role_arn: str) -> 
     sfn = aws.client("stepfunctions")
     name = f"m-{uuid.uuid4().hex[:10]}"
     return str(
-        sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role_arn)["stateMachineArn"]
+        sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role_arn)[
+            "stateMachineArn"
+        ]
     )
 
 
 def execute(
-    aws: LocalAws, definition: dict[str, Any], *, role_arn: str | None = None, input: Any = None, timeout: float = 30
+    aws: LocalAws,
+    definition: dict[str, Any],
+    *,
+    role_arn: str | None = None,
+    input: Any = None,
+    timeout: float = 30,
 ) -> Run:
     """Create a machine for ``definition`` (role: ``role_arn`` or one without permissions), run it
     once on ``input`` and wait for the end."""

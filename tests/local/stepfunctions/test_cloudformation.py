@@ -18,7 +18,7 @@ DEFINITION = {
             '{"StartAt":"Greet","States":{"Greet":{"Type":"Pass","Parameters":{"greeting.$":',
             "\"States.Format('hello {} from ",
             {"Ref": "AWS::Region"},
-            " \\\\{stack\\\\}', $.name)\"},\"End\":true}}}",
+            ' \\\\{stack\\\\}\', $.name)"},"End":true}}}',
         ],
     ]
 }
@@ -32,7 +32,11 @@ def stack_resources(source: str) -> dict:
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "states.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 }
             },
@@ -49,7 +53,10 @@ def stack_resources(source: str) -> dict:
                     {
                         "Arn": ref("Machine"),
                         "Id": "machine",
-                        "InputTransformer": {"InputPathsMap": {"name": "$.detail.name"}, "InputTemplate": '{"name": "<name>"}'},
+                        "InputTransformer": {
+                            "InputPathsMap": {"name": "$.detail.name"},
+                            "InputTemplate": '{"name": "<name>"}',
+                        },
                     }
                 ],
             },

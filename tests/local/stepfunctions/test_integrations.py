@@ -29,7 +29,10 @@ def test_aws_sdk_takes_pascal_case_and_answers_pascal_case(aws):
     definition = task(
         f"{SDK}:sfn:listExecutions",
         {"StateMachineArn.$": "$$.StateMachine.Id", "StatusFilter": "RUNNING", "MaxResults": 2},
-        ResultSelector={"count.$": "States.ArrayLength($.Executions)", "statuses.$": "$.Executions[*].Status"},
+        ResultSelector={
+            "count.$": "States.ArrayLength($.Executions)",
+            "statuses.$": "$.Executions[*].Status",
+        },
     )
     run = execute(aws, definition, role_arn=role)
     assert run.status == "SUCCEEDED", run.description
@@ -71,7 +74,13 @@ def test_aws_sdk_errors_are_named_service_dot_code(aws):
             "First": {**start, "ResultPath": None, "Next": "Again"},
             "Again": {
                 **start,
-                "Catch": [{"ErrorEquals": ["Glue.CrawlerRunningException"], "ResultPath": "$.error", "Next": "Caught"}],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["Glue.CrawlerRunningException"],
+                        "ResultPath": "$.error",
+                        "Next": "Caught",
+                    }
+                ],
                 "End": True,
             },
             "Caught": {"Type": "Pass", "End": True},
@@ -102,7 +111,10 @@ def training_request(name: str) -> dict:
         "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
         "RoleArn": "arn:aws:iam::123456789012:role/training",
         "InputDataConfig": [
-            {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/t/"}}}
+            {
+                "ChannelName": "train",
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/t/"}},
+            }
         ],
         "OutputDataConfig": {"S3OutputPath": "s3://b/out/"},
         "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
@@ -111,7 +123,12 @@ def training_request(name: str) -> dict:
     }
 
 
-TRAINING_GRANTS = ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:AddTags", "iam:PassRole"]
+TRAINING_GRANTS = [
+    "sagemaker:CreateTrainingJob",
+    "sagemaker:DescribeTrainingJob",
+    "sagemaker:AddTags",
+    "iam:PassRole",
+]
 
 
 @pytest.fixture
@@ -147,7 +164,9 @@ def test_training_job_sync_polls_until_completed_and_answers_the_describe(aws, t
     name = unique("train")
     training_statuses[name] = ["InProgress", "InProgress", "Completed"]
     run = execute(
-        aws, task(f"{SAGEMAKER}:createTrainingJob.sync", training_request(name)), role_arn=make_role(aws, TRAINING_GRANTS)
+        aws,
+        task(f"{SAGEMAKER}:createTrainingJob.sync", training_request(name)),
+        role_arn=make_role(aws, TRAINING_GRANTS),
     )
     assert run.status == "SUCCEEDED", run.description
     assert training_statuses.calls[name] >= 3
@@ -181,7 +200,9 @@ def test_failed_training_job_fails_the_task_with_states_task_failed(aws, trainin
 def test_step_functions_tags_what_it_creates_in_sagemaker(aws):
     name = unique("train")
     run = execute(
-        aws, task(f"{SAGEMAKER}:createTrainingJob.sync", training_request(name)), role_arn=make_role(aws, TRAINING_GRANTS)
+        aws,
+        task(f"{SAGEMAKER}:createTrainingJob.sync", training_request(name)),
+        role_arn=make_role(aws, TRAINING_GRANTS),
     )
     assert run.status == "SUCCEEDED", run.description
     tags = aws.client("sagemaker").list_tags(ResourceArn=run.output["TrainingJobArn"])["Tags"]
@@ -203,7 +224,9 @@ def test_missing_add_tags_fails_a_sagemaker_task_as_on_aws(aws):
 def test_create_with_tags_needs_add_tags_for_runtime_principals(aws):
     container = {"Image": IMAGE, "ModelDataUrl": "s3://b/model.tar.gz"}
     without = iam.client_as(make_role(aws, ["sagemaker:CreateModel"]), "sagemaker")
-    without.create_model(ModelName=unique("m"), PrimaryContainer=container, ExecutionRoleArn="arn:aws:iam::123456789012:role/x")
+    without.create_model(
+        ModelName=unique("m"), PrimaryContainer=container, ExecutionRoleArn="arn:aws:iam::123456789012:role/x"
+    )
     with pytest.raises(ClientError) as denied:
         without.create_model(
             ModelName=unique("m"),
@@ -244,7 +267,12 @@ def test_sagemaker_requests_forward_to_the_api(aws):
                 "Parameters": {
                     "EndpointConfigName": model,
                     "ProductionVariants": [
-                        {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+                        {
+                            "VariantName": "AllTraffic",
+                            "ModelName": model,
+                            "InstanceType": "ml.m5.large",
+                            "InitialInstanceCount": 1,
+                        }
                     ],
                 },
                 "ResultPath": "$.config",
@@ -268,7 +296,9 @@ def test_sagemaker_requests_forward_to_the_api(aws):
 def test_glue_job_run_sync(aws):
     job = unique("job")
     aws.client("glue").create_job(
-        Name=job, Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl", "ScriptLocation": "s3://b/s.py"}
+        Name=job,
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://b/s.py"},
     )
     role = make_role(aws, ["glue:StartJobRun", "glue:GetJobRun"])
     run = execute(aws, task("arn:aws:states:::glue:startJobRun.sync", {"JobName": job}), role_arn=role)
@@ -281,7 +311,9 @@ def test_glue_job_run_sync(aws):
 def test_glue_sync_without_get_job_run_fails_with_access_denied(aws):
     job = unique("job")
     aws.client("glue").create_job(
-        Name=job, Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl", "ScriptLocation": "s3://b/s.py"}
+        Name=job,
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://b/s.py"},
     )
     run = execute(
         aws,
@@ -302,7 +334,9 @@ def test_emr_serverless_job_run_sync(aws):
         "ApplicationId": application,
         "ExecutionRoleArn": "arn:aws:iam::123456789012:role/spark",
         "Name": "features",
-        "JobDriver": {"SparkSubmit": {"EntryPoint": "s3://b/features.py", "EntryPointArguments": ["--day", "1"]}},
+        "JobDriver": {
+            "SparkSubmit": {"EntryPoint": "s3://b/features.py", "EntryPointArguments": ["--day", "1"]}
+        },
     }
     run = execute(aws, task("arn:aws:states:::emr-serverless:startJobRun.sync", parameters), role_arn=role)
     assert run.status == "SUCCEEDED", run.description
@@ -313,9 +347,13 @@ def test_emr_serverless_job_run_sync(aws):
 
 
 def test_states_start_execution_task_needs_the_grant(aws):
-    child = create_machine(aws, {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}, make_role(aws, []))
+    child = create_machine(
+        aws, {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}, make_role(aws, [])
+    )
     run = execute(
-        aws, task("arn:aws:states:::states:startExecution", {"StateMachineArn": child}), role_arn=make_role(aws, [])
+        aws,
+        task("arn:aws:states:::states:startExecution", {"StateMachineArn": child}),
+        role_arn=make_role(aws, []),
     )
     assert run.status == "FAILED"
     assert run.error == "StepFunctions.AccessDeniedException"

@@ -18,8 +18,8 @@ def test_escaped_braces_are_literal_braces(aws):
                 "Build": {
                     "Type": "Pass",
                     "Parameters": {
-                        "defaults.$": "States.StringToJson('\\{\"hyperparameters\":\\{\\},\"rounds\":\"200\"\\}')",
-                        "merged.$": "States.JsonMerge(States.StringToJson('\\{\"a\":\"1\"\\}'), $.extra, false)",
+                        "defaults.$": 'States.StringToJson(\'\\{"hyperparameters":\\{\\},"rounds":"200"\\}\')',  # noqa: E501
+                        "merged.$": 'States.JsonMerge(States.StringToJson(\'\\{"a":"1"\\}\'), $.extra, false)',  # noqa: E501
                         "text.$": "States.Format('\\{\\} is not a placeholder, {} is; it\\'s {}', $.name, 3)",
                         "path.$": "States.Format('s3://bucket/checkpoints/{}/', $$.Execution.Name)",
                     },
@@ -122,7 +122,9 @@ def test_states_errors_leave_a_map_iteration(aws):
             "Handled": {"Type": "Pass", "End": True},
         },
     }
-    run = execute(aws, definition, input={"items": ["arn:aws:states:us-east-1:123456789012:stateMachine:none"]})
+    run = execute(
+        aws, definition, input={"items": ["arn:aws:states:us-east-1:123456789012:stateMachine:none"]}
+    )
     assert run.status == "SUCCEEDED", run.description
     assert "error" in run.output
 
@@ -132,7 +134,10 @@ def test_executions_started_by_a_task_run_too(aws):
 
     child = create_machine(
         aws,
-        {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "Parameters": {"got.$": "$.value"}, "End": True}}},
+        {
+            "StartAt": "Echo",
+            "States": {"Echo": {"Type": "Pass", "Parameters": {"got.$": "$.value"}, "End": True}},
+        },
         make_role(aws, []),
     )
     parent = {
@@ -163,7 +168,14 @@ def test_waits_and_retry_intervals_scale_for_local_runs(aws, monkeypatch):
                 "Type": "Task",
                 "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
                 "Parameters": {"ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:none:none"},
-                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 300, "MaxAttempts": 2, "BackoffRate": 2}],
+                "Retry": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "IntervalSeconds": 300,
+                        "MaxAttempts": 2,
+                        "BackoffRate": 2,
+                    }
+                ],
                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}],
                 "End": True,
             },

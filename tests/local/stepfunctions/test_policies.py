@@ -17,10 +17,17 @@ from tests.local.test_models import att, ref
 def role_with(aws, statements: list[dict]) -> str:
     client = aws.client("iam")
     name = f"p-{uuid.uuid4().hex[:10]}"
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
     arn = client.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     client.put_role_policy(
-        RoleName=name, PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        RoleName=name,
+        PolicyName="p",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
     )
     return str(arn)
 
@@ -65,7 +72,11 @@ def test_inline_policies_of_a_stack_role_authorize_its_machine(deploy, aws):
     policy = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": "states:ListExecutions", "Resource": "arn:aws:states:us-east-1:123456789012:stateMachine:*"}
+            {
+                "Effect": "Allow",
+                "Action": "states:ListExecutions",
+                "Resource": "arn:aws:states:us-east-1:123456789012:stateMachine:*",
+            }
         ],
     }
     stack = deploy(
@@ -75,7 +86,13 @@ def test_inline_policies_of_a_stack_role_authorize_its_machine(deploy, aws):
                 "Properties": {
                     "AssumeRolePolicyDocument": {
                         "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "states.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
                     },
                     "Policies": [{"PolicyName": "inline", "PolicyDocument": policy}],
                 },

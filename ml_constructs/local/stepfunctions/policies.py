@@ -14,7 +14,11 @@ that denied what AWS allows (the reference app's deploy failed with the CDK CLI'
   nothing; the resource is now not evaluated there;
 - a condition on a context key moto does not supply (``aws:ResourceAccount``,
   ``iam:PassedToService``) failed, and a failed condition of an *Allow* statement returned
-  Deny; such conditions are now not evaluated.
+  Deny; such conditions are now not evaluated;
+- CloudFormation's ``AWS::IAM::Role`` ignored ``ManagedPolicyArns``: the CDK deploy role lacked
+  ``AWSCloudFormationReadOnlyAccess`` (``cloudformation:DescribeStacks`` denied to the CLI). They
+  are attached now, an AWS managed policy loaded from moto's bundled copy when first named
+  (loading them all costs every IAM backend a large JSON parse).
 
 Belongs with :mod:`..iam`; here because the state machines' role-signed calls need it.
 """
@@ -70,7 +74,57 @@ def install() -> None:
         finally:
             self._statement["Condition"] = saved
 
+    _install_managed_policy_arns()
     access_control.IAMPolicy.__init__ = read_policy  # type: ignore[method-assign]
     statement._check_element_matches = check_element_matches  # type: ignore[method-assign]
     statement._check_conditions = check_known_conditions  # type: ignore[method-assign]
     _installed = True
+
+
+def _install_managed_policy_arns() -> None:
+    from moto.iam.models import Role
+
+    create = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        role = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        for arn in (cloudformation_json.get("Properties") or {}).get("ManagedPolicyArns") or []:
+            attach_managed_policy(account_id, region_name, role.name, str(arn))
+        return role
+
+    Role.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign]
+
+
+def attach_managed_policy(account_id: str, region_name: str, role_name: str, arn: str) -> None:
+    """Attach ``arn`` to the role; an AWS managed policy is loaded first if moto lacks it."""
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+    from moto.utilities.utils import get_partition
+
+    backend = iam_backends[account_id][get_partition(region_name)]
+    if arn not in backend.managed_policies and ":iam::aws:policy/" in arn:
+        name = arn.rsplit("/", 1)[-1]
+        data = _aws_managed_policies().get(name)
+        if data is None:
+            return  # unknown to moto's copy: nothing to attach
+        policy = AWSManagedPolicy.from_data(name, account_id, region_name, data)
+        backend.managed_policies[policy.arn] = policy
+    if arn in backend.managed_policies:
+        backend.attach_role_policy(arn, role_name)
+
+
+_MANAGED: dict[str, Any] = {}
+
+
+def _aws_managed_policies() -> dict[str, Any]:
+    if not _MANAGED:
+        from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+        _MANAGED.update(json.loads(aws_managed_policies_data))
+    return _MANAGED

@@ -119,3 +119,31 @@ def test_inline_policies_of_a_stack_role_authorize_its_machine(deploy, aws):
     run = wait(aws, sfn.start_execution(stateMachineArn=stack.outputs["Machine"])["executionArn"])
     assert run.status == "SUCCEEDED", run.description
     assert run.output == {"running": 1}
+
+
+def test_managed_policy_arns_of_a_stack_role_apply(deploy, aws):
+    """moto ignored ManagedPolicyArns; the CDK deploy role needs AWSCloudFormationReadOnlyAccess."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    stack = deploy(
+        {
+            "Reader": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": trust,
+                    "ManagedPolicyArns": [
+                        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSCloudFormationReadOnlyAccess"}
+                    ],
+                },
+            },
+            "Nobody": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": trust}},
+        },
+        {"Reader": att("Reader", "Arn"), "Nobody": att("Nobody", "Arn")},
+    )
+    stacks = iam.client_as(stack.outputs["Reader"], "cloudformation").describe_stacks(StackName=stack.name)
+    assert stacks["Stacks"][0]["StackName"] == stack.name
+    with pytest.raises(ClientError) as denied:
+        iam.client_as(stack.outputs["Nobody"], "cloudformation").describe_stacks(StackName=stack.name)
+    assert "cloudformation:DescribeStacks" in str(denied.value)

@@ -99,7 +99,7 @@ def _install_managed_policy_arns() -> None:
             attach_managed_policy(account_id, region_name, role.name, str(arn))
         return role
 
-    Role.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign]
+    setattr(Role, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json))  # noqa: B010
 
 
 def attach_managed_policy(account_id: str, region_name: str, role_name: str, arn: str) -> None:

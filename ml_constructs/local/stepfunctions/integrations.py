@@ -70,6 +70,7 @@ EMR_SERVERLESS_FAILED = ("FAILED", "CANCELLED")
 
 _installed = False
 _lock = threading.Lock()
+_creating = threading.Lock()
 _clients: dict[tuple[str | None, str, str, str | None], Any] = {}
 
 
@@ -84,7 +85,12 @@ def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
     key = (role, service, region, api.endpoint())
     with _lock:
         found = _clients.get(key)
-    if found is None:
+    if found is not None:
+        return found
+    with _creating:  # boto3 sessions do not create clients safely from several threads
+        found = _clients.get(key)
+        if found is not None:
+            return found
         # The role's temporary credentials, on one shared session: a session per role would
         # load each service model again (about 0.5 s for SageMaker's).
         credentials = iam.session_as(role, region).get_credentials().get_frozen_credentials()

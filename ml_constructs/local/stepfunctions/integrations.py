@@ -263,6 +263,7 @@ def install() -> None:
     _install_signing()
     _install_shapes()
     _install_glue()
+    _install_lambda()
     _install_aws_sdk()
     _install_optimized()
     _installed = True
@@ -377,6 +378,22 @@ def _install_glue() -> None:
     glue_from_error = StateTaskServiceGlue._from_error
     StateTaskServiceGlue._sync_to_start_job_run = sync_to_start_job_run  # type: ignore[method-assign]
     StateTaskServiceGlue._from_error = from_error  # type: ignore[method-assign]
+
+
+def _install_lambda() -> None:
+    """Lambda errors carry the ``Exception`` suffix too (``Lambda.AccessDeniedException``)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (  # noqa: E501
+        StateTaskServiceLambda,
+    )
+
+    named = StateTaskServiceLambda._error_cause_from_client_error
+
+    def error_cause_from_client_error(client_error: ClientError) -> tuple[str, str]:
+        error, cause = named(client_error)
+        return (error if error.endswith("Exception") else error + "Exception"), cause
+
+    replacement = staticmethod(error_cause_from_client_error)
+    setattr(StateTaskServiceLambda, "_error_cause_from_client_error", replacement)  # noqa: B010
 
 
 def _install_aws_sdk() -> None:

@@ -15,6 +15,8 @@ that denied what AWS allows (the reference app's deploy failed with the CDK CLI'
 - a condition on a context key moto does not supply (``aws:ResourceAccount``,
   ``iam:PassedToService``) failed, and a failed condition of an *Allow* statement returned
   Deny; such conditions are now not evaluated;
+- moto names the authorized action after the API operation, which for Lambda's ``Invoke`` is
+  not the IAM action (``lambda:InvokeFunction``): a role granted it was denied;
 - CloudFormation's ``AWS::IAM::Role`` ignored ``ManagedPolicyArns``: the CDK deploy role lacked
   ``AWSCloudFormationReadOnlyAccess`` (``cloudformation:DescribeStacks`` denied to the CLI). They
   are attached now, an AWS managed policy loaded from moto's bundled copy when first named
@@ -29,6 +31,13 @@ import json
 from typing import Any
 
 _installed = False
+
+# API operation -> IAM action, where they differ (for the services the library's roles call).
+IAM_ACTIONS = {
+    "lambda:Invoke": "lambda:InvokeFunction",
+    "lambda:InvokeAsync": "lambda:InvokeFunction",
+    "lambda:InvokeWithResponseStream": "lambda:InvokeFunction",
+}
 
 
 def install() -> None:
@@ -75,6 +84,13 @@ def install() -> None:
             self._statement["Condition"] = saved
 
     _install_managed_policy_arns()
+    request_init = access_control.IAMRequestBase.__init__
+
+    def init_request(self: Any, *args: Any, **kwargs: Any) -> None:
+        request_init(self, *args, **kwargs)
+        self._action = IAM_ACTIONS.get(self._action, self._action)
+
+    access_control.IAMRequestBase.__init__ = init_request  # type: ignore[method-assign]
     access_control.IAMPolicy.__init__ = read_policy  # type: ignore[method-assign]
     statement._check_element_matches = check_element_matches  # type: ignore[method-assign]
     statement._check_conditions = check_known_conditions  # type: ignore[method-assign]

@@ -358,3 +358,38 @@ def test_states_start_execution_task_needs_the_grant(aws):
     assert run.status == "FAILED"
     assert run.error == "StepFunctions.AccessDeniedException"
     assert "states:StartExecution" in run.cause
+
+
+def lambda_function(aws) -> str:
+    import io
+    import zipfile
+
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n")
+    role = make_role(aws, [], service="lambda.amazonaws.com")
+    created = aws.client("lambda").create_function(
+        FunctionName=unique("double"),
+        Runtime="python3.12",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": code.getvalue()},
+        Timeout=30,
+    )
+    return str(created["FunctionArn"])
+
+
+def test_lambda_tasks_are_signed_as_the_machine_role(aws):
+    function = lambda_function(aws)
+    definition = task(
+        "arn:aws:states:::lambda:invoke",
+        {"FunctionName": function, "Payload": {"n": 21}},
+        OutputPath="$.Payload",
+    )
+    denied = execute(aws, definition, role_arn=make_role(aws, []))
+    assert denied.status == "FAILED"
+    assert denied.error == "Lambda.AccessDeniedException"
+    assert "lambda:InvokeFunction" in denied.cause
+    run = execute(aws, definition, role_arn=make_role(aws, ["lambda:InvokeFunction"]))
+    assert run.status == "SUCCEEDED", run.description
+    assert run.output == {"doubled": 42}

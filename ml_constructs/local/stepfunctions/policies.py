@@ -117,6 +117,25 @@ def _install_managed_policy_arns() -> None:
 
     setattr(Role, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json))  # noqa: B010
 
+    delete = Role.delete_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def delete_from_cloudformation_json(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        # CloudFormation detaches the policies it attached; moto's IAM refuses to delete a role
+        # with managed policies attached (DeleteConflict).
+        from moto.iam.models import iam_backends
+        from moto.utilities.utils import get_partition
+
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for role in list(backend.roles.values()):
+            if role.name == resource_name:
+                for arn in list(role.managed_policies):
+                    backend.detach_role_policy(arn, role.name)
+        delete(cls, resource_name, cloudformation_json, account_id, region_name)
+
+    setattr(Role, "delete_from_cloudformation_json", classmethod(delete_from_cloudformation_json))  # noqa: B010
+
 
 def attach_managed_policy(account_id: str, region_name: str, role_name: str, arn: str) -> None:
     """Attach ``arn`` to the role; an AWS managed policy is loaded first if moto lacks it."""

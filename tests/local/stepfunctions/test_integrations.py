@@ -55,10 +55,14 @@ def test_aws_sdk_service_names_map_to_botocore(aws):
     )
     run = execute(aws, definition, role_arn=role)
     assert run.status == "SUCCEEDED", run.description
-    targets = aws.client("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="dynamodb", ResourceIds=[resource_id]
-    )["ScalableTargets"]
-    assert [(t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [(1, 4)]
+    autoscaling = aws.client("application-autoscaling")
+    targets = autoscaling.describe_scalable_targets(ServiceNamespace="dynamodb", ResourceIds=[resource_id])
+    assert [(t["MinCapacity"], t["MaxCapacity"]) for t in targets["ScalableTargets"]] == [(1, 4)]
+    autoscaling.deregister_scalable_target(  # other tests list the namespace's targets
+        ServiceNamespace="dynamodb",
+        ResourceId=resource_id,
+        ScalableDimension="dynamodb:table:ReadCapacityUnits",
+    )
 
 
 def test_aws_sdk_errors_are_named_service_dot_code(aws):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -188,8 +189,10 @@ def test_reference_machines_run_with_their_own_grants(aws, definitions, resource
 
 
 @pytest.fixture
-def workflow_resources(aws, resources) -> None:
-    """The named resources the workflow's tasks use, created by name as the stack would."""
+def workflow_resources(aws, resources) -> Iterator[None]:
+    """The named resources the workflow's tasks use, created by name as the stack would; they
+    and what the run created (endpoint, autoscaling, models) go afterwards: the names are the
+    reference stack's, which the deploy test of this session creates too."""
     glue, sns, sagemaker = aws.client("glue"), aws.client("sns"), aws.client("sagemaker")
     role = f"arn:aws:iam::{ACCOUNT}:role/glue"
     for logical_id, resource in resources.items():
@@ -209,6 +212,48 @@ def workflow_resources(aws, resources) -> None:
                 group = resource["Properties"]["ModelPackageGroupName"]
                 sagemaker.create_model_package_group(ModelPackageGroupName=group)
     best_training_job(aws)
+    yield
+    autoscaling = aws.client("application-autoscaling")
+    for policy in autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"]:
+        if "mlconstructs-serve" in policy["ResourceId"]:
+            autoscaling.delete_scaling_policy(
+                PolicyName=policy["PolicyName"],
+                ServiceNamespace="sagemaker",
+                ResourceId=policy["ResourceId"],
+                ScalableDimension=policy["ScalableDimension"],
+            )
+    for target in autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]:
+        if "mlconstructs-serve" in target["ResourceId"]:
+            autoscaling.deregister_scalable_target(
+                ServiceNamespace="sagemaker",
+                ResourceId=target["ResourceId"],
+                ScalableDimension=target["ScalableDimension"],
+            )
+    for endpoint in sagemaker.list_endpoints()["Endpoints"]:
+        if endpoint["EndpointName"].startswith("mlconstructs-serve"):
+            sagemaker.delete_endpoint(EndpointName=endpoint["EndpointName"])
+    for config in sagemaker.list_endpoint_configs()["EndpointConfigs"]:
+        if config["EndpointConfigName"].startswith("mlconstructs-serve"):
+            sagemaker.delete_endpoint_config(EndpointConfigName=config["EndpointConfigName"])
+    for model in sagemaker.list_models()["Models"]:
+        if model["ModelName"].startswith(("mlconstructs-serve", "MlConstruts-Score")):
+            sagemaker.delete_model(ModelName=model["ModelName"])
+    for logical_id, resource in resources.items():
+        name, kind = logical_id.lower(), resource["Type"]
+        with contextlib.suppress(ClientError):
+            if kind == "AWS::Glue::Job":
+                glue.delete_job(JobName=name)
+            elif kind == "AWS::Glue::Crawler":
+                glue.delete_crawler(Name=name)
+            elif kind == "AWS::SNS::Topic":
+                sns.delete_topic(TopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:{name}")
+            elif kind == "AWS::SageMaker::ModelPackageGroup":
+                group = resource["Properties"]["ModelPackageGroupName"]
+                for package in sagemaker.list_model_packages(ModelPackageGroupName=group)[
+                    "ModelPackageSummaryList"
+                ]:
+                    sagemaker.delete_model_package(ModelPackageName=package["ModelPackageArn"])
+                sagemaker.delete_model_package_group(ModelPackageGroupName=group)
 
 
 @pytest.mark.xfail(

@@ -9,8 +9,8 @@ Each patch is small, idempotent and says which AWS behaviour it restores:
 - a ``States.*`` error (``States.TaskFailed``, ``States.Runtime``, ...) raised inside a
   ``Parallel`` branch or a ``Map`` iteration reaches the state as that error (moto raised a
   Python ``ValueError`` building a custom error name from it);
-- ``States.Runtime`` is not caught or retried by ``States.ALL`` / ``States.TaskFailed``: it fails
-  the execution, as the Step Functions docs say;
+- ``States.Runtime`` is not caught or retried by ``States.ALL`` / ``States.TaskFailed`` (only by
+  its own name): it fails the execution, as the Step Functions docs say;
 - a ``.sync`` task of an integration without ``.waitForTaskToken`` (Glue) no longer dies on
   ``None.interrupt_all()``; and the ``.sync`` poll interval is configurable
   (``ML_CONSTRUCTS_LOCAL_SFN_POLL_SECONDS``, default 0.2 s; AWS's own cadence is irrelevant
@@ -158,7 +158,8 @@ def _install_error_names() -> None:
     def eval_body(self: Any, env: Any) -> None:
         if env.stack and env.stack[-1] == runtime:
             env.stack.pop()
-            env.stack.append(False)  # States.Runtime is never retried nor caught
+            # The wildcards (States.ALL, States.TaskFailed) do not match States.Runtime.
+            env.stack.append(runtime in self.error_names)
             return
         matches(self, env)
 

@@ -37,7 +37,7 @@ def install() -> None:
     global _installed
     from moto.cloudformation import parsing
 
-    from . import cloudformation, events, firehose, iam, jobs, models, runner, s3, services
+    from . import cloudformation, events, firehose, iam, jobs, models, runner, s3, services, stepfunctions
 
     services.extend()
     cloudformation.install()
@@ -47,6 +47,7 @@ def install() -> None:
     runner.install()
     firehose.install()
     jobs.install()
+    stepfunctions.install()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
     model_map = parsing.get_model_map()

@@ -272,6 +272,16 @@ def install() -> None:
 def _install_signing() -> None:
     import importlib
 
+    from moto.moto_api._internal.models import MotoAPIBackend
+
+    reset = MotoAPIBackend.reset
+
+    def reset_and_forget(self: Any) -> None:
+        reset(self)
+        forget_clients()  # the roles' temporary credentials died with moto's state
+
+    MotoAPIBackend.reset = reset_and_forget  # type: ignore[method-assign]
+
     modules = (
         "state_map.result_writer.resource_eval.resource_eval_s3",
         "state_map.item_reader.eval.resource_eval_s3",

@@ -1,10 +1,11 @@
 """Service integrations of the interpreter, as AWS runs them.
 
 - Every call a task makes (optimized integrations, ``aws-sdk:``, ``.sync`` polls, Lambda) is
-  signed as the state machine's role (or the task's ``Credentials.RoleArn``) through
-  :func:`ml_constructs.local.iam.client_as`, so the emulator authorizes it against that role's
-  policies: a missing grant fails the task with the service's AccessDenied error, as on AWS.
-  (moto signed with fixed keys and sent the calls to ``localhost:5000``.)
+  signed as the state machine's role (or the task's ``Credentials.RoleArn``) with the role's
+  temporary credentials from :func:`ml_constructs.local.iam.session_as` (as ``client_as`` does),
+  so the emulator authorizes it against that role's policies: a missing grant fails the task
+  with the service's AccessDenied error, as on AWS. (moto signed with fixed keys and sent the
+  calls to ``localhost:5000``.) Lambda errors get the same ``Exception`` suffix.
 - ``aws-sdk:`` tasks: AWS accepts PascalCase member names for every service and SDK service
   names (``sfn``, ``applicationautoscaling``); requests are reshaped to botocore's input shape,
   responses come back PascalCase (``$.Executions`` of ``sfn:listExecutions``) with ISO-8601
@@ -271,6 +272,16 @@ def install() -> None:
 
 def _install_signing() -> None:
     import importlib
+
+    from moto.moto_api._internal.models import MotoAPIBackend
+
+    reset = MotoAPIBackend.reset
+
+    def reset_and_forget(self: Any) -> None:
+        reset(self)
+        forget_clients()  # the roles' temporary credentials died with moto's state
+
+    MotoAPIBackend.reset = reset_and_forget  # type: ignore[method-assign]
 
     modules = (
         "state_map.result_writer.resource_eval.resource_eval_s3",

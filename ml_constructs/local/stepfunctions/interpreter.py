@@ -15,6 +15,9 @@ Each patch is small, idempotent and says which AWS behaviour it restores:
   ``None.interrupt_all()``; and the ``.sync`` poll interval is configurable
   (``ML_CONSTRUCTS_LOCAL_SFN_POLL_SECONDS``, default 0.2 s; AWS's own cadence is irrelevant
   locally);
+- a definite JSONPath through an array index (``$.Executions[0].Status``) selects one value, not a
+  one-item list (Step Functions' Jayway semantics; indefinite paths, with ``*``, filters, slices
+  or unions, still give lists);
 - ``Wait`` states and ``Retry`` intervals can be shortened for local runs
   (``ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE``, default 1: as on AWS).
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from typing import Any
 
@@ -82,6 +86,7 @@ def install() -> None:
     _install_error_names()
     _install_sync()
     _install_time_scale()
+    _install_definite_paths()
     _installed = True
 
 
@@ -245,6 +250,27 @@ def _eval_integration_pattern(
         raise outcome
     else:
         env.stack.append(outcome)
+
+
+_INDEFINITE = re.compile(r"\*|\?\(|\.\.|\[[^\]]*[:,][^\]]*\]")
+
+
+def is_definite(path: str) -> bool:
+    """Whether a JSONPath names at most one value (no wildcard, filter, deep scan, slice, union)."""
+    return not _INDEFINITE.search(path)
+
+
+def _install_definite_paths() -> None:
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    singleton = json_path._is_singleton_array_access
+
+    def unpack_single(path: str) -> bool:
+        # moto unpacks a one-item result only when the path ends with ``[n]``; every definite
+        # path names one value.
+        return bool(singleton(path)) or is_definite(path)
+
+    setattr(json_path, "_is_singleton_array_access", unpack_single)  # noqa: B010 - the module's global
 
 
 def _install_time_scale() -> None:

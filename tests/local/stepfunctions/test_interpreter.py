@@ -187,3 +187,27 @@ def test_waits_and_retry_intervals_scale_for_local_runs(aws, monkeypatch):
     assert run.status == "SUCCEEDED", run.description
     assert time.monotonic() - started < 10  # 600 s + 300 s + 600 s at AWS's pace
     assert len(run.details("TaskFailed")) == 3  # the first try and two retries
+
+
+def test_json_paths_through_an_index_name_one_value(aws):
+    run = execute(
+        aws,
+        {
+            "StartAt": "Pick",
+            "States": {
+                "Pick": {
+                    "Type": "Pass",
+                    "Parameters": {
+                        "first.$": "$.items[0].name",
+                        "last.$": "$.items[1]",
+                        "names.$": "$.items[*].name",
+                        "filtered.$": "$.items[?(@.name == 'b')].name",
+                    },
+                    "End": True,
+                }
+            },
+        },
+        input={"items": [{"name": "a"}, {"name": "b"}]},
+    )
+    assert run.status == "SUCCEEDED", run.description
+    assert run.output == {"first": "a", "last": {"name": "b"}, "names": ["a", "b"], "filtered": ["b"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from .server import LocalAws
 
 STATE = Path(".cache") / "local-aws" / "state.json"
+LOCAL_TIME_SCALE = 0.01
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +88,8 @@ def _deploy(args: argparse.Namespace) -> int:
 
     project = project_root()
     context = dict(item.split("=", 1) for item in args.context)
+    # Waits of a minute between endpoint polls, and retry intervals, at 1/100 of AWS's pace.
+    os.environ.setdefault("ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE", str(LOCAL_TIME_SCALE))
     started = time.perf_counter()
     problems: list[str] = []
     with LocalAws(args.port) as aws:

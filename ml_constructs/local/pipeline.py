@@ -12,6 +12,7 @@ held-out (validation) rows. :func:`run_pipeline` returns what happened, with per
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from .inventory import stacks_in_assembly
 from .sample_data import SampleData, sample_data
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+SKIPPED_STATES = ("Input", "Pipeline", "OnlyExecution?")  # bookkeeping, not stages
 
 
 @dataclass
@@ -127,6 +129,7 @@ def run_pipeline(
     app = ReferenceApp.find(assembly, region)
     data = data or sample_data()
     s3, sfn = api.client("s3", region), api.client("stepfunctions", region)
+    _stop_running(sfn, app.workflow, log)
     before = {e["executionArn"] for e in _executions(sfn, app.workflow)}
 
     log(
@@ -152,7 +155,10 @@ def run_pipeline(
     if result.status != "SUCCEEDED":
         result.error = _failure(history)
     _tuning_figures(api.client("sagemaker", region), history, result)
-    result.scored_rows = _count_lines(s3, app.processed_bucket, "predictions/", suffix=".out")
+    scored = _state_output(history, "Score").get("transform", {}).get("S3OutputPath", "")
+    if scored.startswith("s3://"):
+        bucket, _, prefix = scored[len("s3://") :].partition("/")
+        result.scored_rows = _count_lines(s3, bucket, prefix, suffix=".out")
     result.quarantined_rows = _count_lines(s3, app.raw_bucket, "quarantine/")
     if result.status == "SUCCEEDED":
         result.predictions = _invoke_endpoint(s3, api.client("sagemaker-runtime", region), region, app)
@@ -165,6 +171,20 @@ def _executions(sfn: Any, machine: str) -> list[dict[str, Any]]:
     for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
         found += page["executions"]
     return found
+
+
+def _stop_running(sfn: Any, machine: str, log: Callable[[str], None], timeout: float = 60) -> None:
+    """Stop executions still running (e.g. the one the deploy smoke's upload started), so the
+    sample data's run is not skipped as "another execution is at work"."""
+    running = [e for e in _executions(sfn, machine) if e["status"] == "RUNNING"]
+    for execution in running:
+        log(f"    stopping an earlier execution: {execution['name']}")
+        sfn.stop_execution(executionArn=execution["executionArn"], cause="run_pipeline starts a clean run")
+    deadline = time.monotonic() + timeout
+    while any(e["status"] == "RUNNING" for e in _executions(sfn, machine)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"executions of {machine} still running after {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 def _put_events(kinesis: Any, app: ReferenceApp, data: SampleData) -> None:
@@ -191,13 +211,14 @@ def _wait_for_pipeline(
 ) -> dict[str, Any]:
     """The execution that ran the pipeline (not one that ended early because another ran)."""
     deadline = time.monotonic() + timeout
-    reported: set[str] = set()
+    reported: set[tuple[str, str]] = set()
     while time.monotonic() < deadline:
         new = [e for e in _executions(sfn, machine) if e["executionArn"] not in before]
         for execution in new:
-            if execution["executionArn"] not in reported:
-                reported.add(execution["executionArn"])
-                log(f"    execution started: {execution['name']}")
+            seen = (execution["executionArn"], execution["status"])
+            if seen not in reported:
+                reported.add(seen)
+                log(f"    execution {execution['name']}: {execution['status']}")
         if new and all(e["status"] in TERMINAL for e in new):
             ran = [e for e in new if _entered(sfn, e["executionArn"], "Pipeline")]
             if ran:
@@ -230,11 +251,10 @@ def _stage_seconds(history: list[dict[str, Any]]) -> dict[str, float]:
         name = details["name"]
         if "stateEnteredEventDetails" in event:
             entered[name] = event["timestamp"]
-        elif name in entered and name not in ("Pipeline",):
+        elif name in entered and name not in SKIPPED_STATES and not name.startswith("CheckOverrides "):
             stage = "Deploy" if name.startswith("Deploy") else name
             spent = (event["timestamp"] - entered.pop(name)).total_seconds()
-            if spent >= 0.05 or stage in seconds:
-                seconds[stage] = seconds.get(stage, 0.0) + spent
+            seconds[stage] = seconds.get(stage, 0.0) + spent
     return seconds
 
 
@@ -247,17 +267,19 @@ def _failure(history: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _tuning_figures(sagemaker: Any, history: list[dict[str, Any]], result: PipelineResult) -> None:
-    import json
-
-    for event in history:
+def _state_output(history: list[dict[str, Any]], state: str) -> dict[str, Any]:
+    """The output of the last exit from ``state`` ({} when it never exited)."""
+    for event in reversed(history):
         details = event.get("stateExitedEventDetails") or {}
-        if details.get("name") != "Tune":
-            continue
-        output = json.loads(details.get("output") or "{}")
-        name = (output.get("tuning") or {}).get("HyperParameterTuningJobName")
-        if not name:
-            return
+        if details.get("name") == state:
+            output = json.loads(details.get("output") or "{}")
+            return output if isinstance(output, dict) else {}
+    return {}
+
+
+def _tuning_figures(sagemaker: Any, history: list[dict[str, Any]], result: PipelineResult) -> None:
+    name = (_state_output(history, "Tune").get("tuning") or {}).get("HyperParameterTuningJobName")
+    if name:
         described = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
         best = described.get("BestTrainingJob") or {}
         metric = best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
@@ -266,7 +288,6 @@ def _tuning_figures(sagemaker: Any, history: list[dict[str, Any]], result: Pipel
             result.best_objective = (metric["MetricName"], float(metric["Value"]))
         counters = described.get("TrainingJobStatusCounters") or {}
         result.trials = sum(int(v) for v in counters.values())
-        return
 
 
 def _count_lines(s3: Any, bucket: str, prefix: str, *, suffix: str = "") -> int:

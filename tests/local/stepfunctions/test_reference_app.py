@@ -175,11 +175,6 @@ def test_reference_training_machine_without_add_tags_fails_as_on_aws(aws, defini
     assert "sagemaker:AddTags" in run.cause
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the library's state machine roles lack sagemaker:AddTags, which Step Functions' SageMaker "
-    "integration needs for its MANAGED_BY_AWS tag (aws-cdk issues 26012, 32294)",
-)
 @pytest.mark.parametrize("machine", ["TrainStateMachine", "TuneStateMachine", "ScoreStateMachine"])
 def test_reference_machines_run_with_their_own_grants(aws, definitions, resources, machine):
     best_training_job(aws)
@@ -256,16 +251,10 @@ def workflow_resources(aws, resources) -> Iterator[None]:
                 sagemaker.delete_model_package_group(ModelPackageGroupName=group)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ModelEndpoint's deploy tasks (Deploy Create model, ... Track invocations per instance) have no "
-    "ResultPath, so their results replace the state and NotifySuccess fails: States.Runtime, "
-    "$.best.ModelArtifacts not found (the same on AWS)",
-)
 def test_reference_workflow_runs_end_to_end(aws, definitions, workflow_resources, monkeypatch):
     monkeypatch.setenv("ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE", "0.001")  # 60 s endpoint waits, retries
     run = execute(aws, one(definitions, "WorkflowStateMachine"), role_arn=make_role(aws, ["*"]), timeout=120)
     assert run.status == "SUCCEEDED", (run.error, run.cause)
     entered = [d["name"] for d in run.details("TaskStateEntered")]
-    assert entered[:5] == ["RunningExecutions", "Etl", "Crawl", "Tune", "BestModel"]
+    assert entered[:5] == ["RunningExecutions", "Etl", "Crawl", "Tune", "BestModel"]  # tasks only
     assert "Deploy Register autoscaling" in entered and entered[-1] == "NotifySuccess"

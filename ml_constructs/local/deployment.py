@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import api
-from .cdk import LOCAL_CONTEXT, CdkCli, CdkRun
+from .cdk import LOCAL_CONTEXT, CdkCli, CdkError, CdkRun
 from .inventory import Inventory, stacks_in_assembly, take_inventory
 from .server import LocalAws
 
@@ -70,7 +70,16 @@ class LocalDeployment:
         started = time.perf_counter()
         self.empty_buckets()
         emptied = time.perf_counter() - started
-        run = self._step("destroy", self.cli.destroy)
+        try:
+            run = self._step("destroy", self.cli.destroy)
+        except CdkError as error:
+            if "BucketNotEmpty" not in str(error):
+                raise
+            # A request that landed while the buckets were emptied (an access-log object, a job
+            # still finishing) left an object behind: empty again and destroy the rest.
+            self.log("==> destroy: a bucket was written to meanwhile; emptying again")
+            self.empty_buckets()
+            run = self._step("destroy", self.cli.destroy)
         self.timings["destroy"] = run.seconds + emptied
         return run
 

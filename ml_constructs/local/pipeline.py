@@ -36,6 +36,7 @@ class PipelineResult:
     best_objective: tuple[str, float] | None = None  # (metric, value)
     trials: int = 0
     scored_rows: int = 0
+    scored_output: str = ""  # the batch transform's S3 output path
     quarantined_rows: int = 0
     predictions: list[tuple[str, float]] = field(default_factory=list)  # (label, prediction)
     executions_started: int = 0
@@ -156,12 +157,17 @@ def run_pipeline(
         result.error = _failure(history)
     _tuning_figures(api.client("sagemaker", region), history, result)
     scored = _state_output(history, "Score").get("transform", {}).get("S3OutputPath", "")
+    result.scored_output = scored
     if scored.startswith("s3://"):
         bucket, _, prefix = scored[len("s3://") :].partition("/")
         result.scored_rows = _count_lines(s3, bucket, prefix, suffix=".out")
     result.quarantined_rows = _count_lines(s3, app.raw_bucket, "quarantine/")
-    if result.status == "SUCCEEDED":
-        result.predictions = _invoke_endpoint(s3, api.client("sagemaker-runtime", region), region, app)
+    endpoint = (_state_output(history, "Deploy Endpoint in service").get("deployment") or {}).get(
+        "EndpointName"
+    )
+    if result.status == "SUCCEEDED" and endpoint:
+        runtime = api.client("sagemaker-runtime", region)
+        result.predictions = _invoke_endpoint(s3, runtime, endpoint, app.processed_bucket)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -300,20 +306,12 @@ def _count_lines(s3: Any, bucket: str, prefix: str, *, suffix: str = "") -> int:
     return total
 
 
-def _invoke_endpoint(
-    s3: Any, runtime: Any, region: str, app: ReferenceApp, rows: int = 5
-) -> list[tuple[str, float]]:
+def _invoke_endpoint(s3: Any, runtime: Any, name: str, bucket: str, rows: int = 5) -> list[tuple[str, float]]:
     """The endpoint's predictions for ``rows`` validation rows (held out of training)."""
-    endpoints = api.client("sagemaker", region).list_endpoints()["Endpoints"]
-    if not endpoints:
-        return []
-    name = endpoints[0]["EndpointName"]
     lines: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(
-        Bucket=app.processed_bucket, Prefix="features/validation/"
-    ):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="features/validation/"):
         for item in page.get("Contents", []):
-            body = s3.get_object(Bucket=app.processed_bucket, Key=item["Key"])["Body"].read().decode()
+            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
             lines += [line for line in body.splitlines() if line.strip()]
         if len(lines) >= rows:
             break

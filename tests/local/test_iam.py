@@ -36,7 +36,7 @@ def _role(aws, actions: list[str]) -> str:
 def test_a_role_may_do_what_its_policy_allows_and_nothing_else(aws):
     role = _role(aws, ["s3:ListAllMyBuckets", "sagemaker:ListTrainingJobs"])
     assert "Buckets" in client_as(role, "s3").list_buckets()
-    assert client_as(role, "sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
+    assert "TrainingJobSummaries" in client_as(role, "sagemaker").list_training_jobs()
     with pytest.raises(ClientError) as denied:
         client_as(role, "s3").create_bucket(Bucket=f"denied-{uuid.uuid4().hex[:8]}")
     assert denied.value.response["Error"]["Code"] == "AccessDenied"

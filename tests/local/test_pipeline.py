@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import shutil
 import time
@@ -34,6 +35,8 @@ pytestmark = [pytest.mark.deploy, pytest.mark.pipeline]
 def deployed(aws: LocalAws, tmp_path_factory: pytest.TempPathFactory):
     if shutil.which("node") is None:
         pytest.skip("Node.js is not installed: the CDK CLI cannot run")
+    # The endpoint polls wait a minute and retries back off as on AWS: at 1/100 of that here.
+    os.environ.setdefault("ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE", "0.01")
     log: list[str] = []
     deployment = LocalDeployment(
         aws, project=ROOT, assembly=tmp_path_factory.mktemp("pipeline") / "cdk.out", log=log.append
@@ -128,10 +131,9 @@ def test_every_score_row_is_scored(aws: LocalAws, app: ReferenceApp, result: Pip
         score_rows += len([line for line in body.splitlines() if line.strip()])
     assert score_rows > 0
     assert result.scored_rows == score_rows
-    first = s3.list_objects_v2(Bucket=app.processed_bucket, Prefix="predictions/")["Contents"][0]
-    line = (
-        s3.get_object(Bucket=app.processed_bucket, Key=first["Key"])["Body"].read().decode().splitlines()[0]
-    )
+    bucket, _, prefix = result.scored_output[len("s3://") :].partition("/")
+    outputs = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"] if o["Size"]]
+    line = s3.get_object(Bucket=bucket, Key=outputs[0])["Body"].read().decode().splitlines()[0]
     order_id, prediction = line.split(",")  # output_filter $[0,-1]: order_id, prediction
     assert order_id.startswith("o") and 0.0 <= float(prediction) <= 1.0
 
@@ -166,14 +168,29 @@ def test_shuffled_labels_learn_nothing(aws: LocalAws, app: ReferenceApp, result:
         )
     request = {
         key: best[key]
-        for key in (
-            "AlgorithmSpecification",
-            "RoleArn",
-            "ResourceConfig",
-            "StoppingCondition",
-            "OutputDataConfig",
-        )
+        for key in ("AlgorithmSpecification", "ResourceConfig", "StoppingCondition", "OutputDataConfig")
     }
+    # The stack's training role may read features/train|validation only: this job gets its own.
+    iam = aws.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role_name = f"shuffled-{uuid.uuid4().hex[:8]}"
+    request["RoleArn"] = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:*", "kms:*"], "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName=role_name, PolicyName="data", PolicyDocument=json.dumps(policy))
     request["AlgorithmSpecification"] = {
         k: v
         for k, v in request["AlgorithmSpecification"].items()
@@ -244,7 +261,7 @@ def test_a_failing_etl_script_ends_in_notify_failure(aws: LocalAws, app: Referen
     assert described["status"] == "FAILED"
     assert "Tune" not in _entered(events)
     assert _succeeded(events, "NotifyFailure")
-    assert "the feature script is broken" in json.dumps(events)
+    assert "the feature script is broken" in json.dumps(events, default=str)
 
 
 def test_a_missing_grant_fails_the_run_as_on_aws(
@@ -274,4 +291,34 @@ def test_a_missing_grant_fails_the_run_as_on_aws(
         for name, document in saved.items():
             iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
     assert described["status"] == "FAILED"
-    assert "AddTags" in json.dumps(events) and "AccessDenied" in json.dumps(events)
+    assert "AddTags" in json.dumps(events, default=str) and "AccessDenied" in json.dumps(events, default=str)
+
+
+def _machine(aws: LocalAws, fragment: str) -> str:
+    sfn = aws.client("stepfunctions")
+    (machine,) = [
+        m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if fragment in m["name"]
+    ]
+    return machine
+
+
+def test_the_on_demand_training_machine_runs_with_its_own_role(aws: LocalAws, result) -> None:
+    described, _ = _finish(aws, _start(aws, _machine(aws, "TrainStateMachine"), {}))
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    training = json.loads(described["output"])["training"]
+    assert training["TrainingJobStatus"] == "Completed"
+
+
+def test_the_on_demand_scoring_machine_runs_with_its_own_role(
+    aws: LocalAws, app: ReferenceApp, result
+) -> None:
+    sfn = aws.client("stepfunctions")
+    history = sfn.get_execution_history(executionArn=result.execution_arn, maxResults=1000)["events"]
+    (model,) = [
+        json.loads(e["stateExitedEventDetails"]["output"])["model"]["ModelName"]
+        for e in history
+        if (e.get("stateExitedEventDetails") or {}).get("name") == "BatchModel"
+    ]
+    described, _ = _finish(aws, _start(aws, _machine(aws, "ScoreStateMachine"), {"model_name": model}))
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"])["transform"]["TransformJobStatus"] == "Completed"

@@ -33,7 +33,12 @@ def install() -> None:
 
     def create_aws_request(self: Any) -> Any:
         if not self._body and str(self._method).upper() in _BODILESS:
-            self._data = b""
+            # Only for the signature: the S3 access-denied path reads ``_data`` as a dict later.
+            saved, self._data = self._data, b""
+            try:
+                return create(self)
+            finally:
+                self._data = saved
         return create(self)
 
     IAMRequestBase._create_aws_request = create_aws_request  # type: ignore[method-assign]

@@ -201,8 +201,9 @@ def test_failed_training_job_fails_the_task_with_states_task_failed(aws, trainin
     assert cause["FailureReason"] == "AlgorithmError: scripted failure"
 
 
-def test_step_functions_tags_what_it_creates_in_sagemaker(aws):
+def test_step_functions_tags_what_it_creates_in_sagemaker(aws, training_statuses):
     name = unique("train")
+    training_statuses[name] = ["Completed"]  # the tags are the point here, not the training
     run = execute(
         aws,
         task(f"{SAGEMAKER}:createTrainingJob.sync", training_request(name)),
@@ -297,12 +298,21 @@ def test_sagemaker_requests_forward_to_the_api(aws):
 # ----------------------------------------------------------------------------- Glue, EMR Serverless
 
 
+def _script(aws, service: str) -> tuple[str, str]:
+    """A script in S3 that runs in a blink (no Spark), and a job role that may read it."""
+    bucket = unique("scripts")
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="s.py", Body=b"import sys\nprint('arguments', sys.argv[1:])\n")
+    role = make_role(aws, ["s3:GetObject", "s3:ListBucket", "s3:PutObject"], service=service)
+    return f"s3://{bucket}/s.py", role
+
+
 def test_glue_job_run_sync(aws):
     job = unique("job")
+    script, job_role = _script(aws, "glue.amazonaws.com")
     aws.client("glue").create_job(
-        Name=job,
-        Role="arn:aws:iam::123456789012:role/glue",
-        Command={"Name": "glueetl", "ScriptLocation": "s3://b/s.py"},
+        Name=job, Role=job_role, Command={"Name": "glueetl", "ScriptLocation": script}
     )
     role = make_role(aws, ["glue:StartJobRun", "glue:GetJobRun"])
     run = execute(aws, task("arn:aws:states:::glue:startJobRun.sync", {"JobName": job}), role_arn=role)
@@ -334,13 +344,12 @@ def test_emr_serverless_job_run_sync(aws):
         name=unique("spark"), releaseLabel="emr-7.1.0", type="SPARK"
     )["applicationId"]
     role = make_role(aws, ["emr-serverless:StartJobRun", "emr-serverless:GetJobRun"])
+    script, job_role = _script(aws, "emr-serverless.amazonaws.com")
     parameters = {
         "ApplicationId": application,
-        "ExecutionRoleArn": "arn:aws:iam::123456789012:role/spark",
+        "ExecutionRoleArn": job_role,
         "Name": "features",
-        "JobDriver": {
-            "SparkSubmit": {"EntryPoint": "s3://b/features.py", "EntryPointArguments": ["--day", "1"]}
-        },
+        "JobDriver": {"SparkSubmit": {"EntryPoint": script, "EntryPointArguments": ["--day", "1"]}},
     }
     run = execute(aws, task("arn:aws:states:::emr-serverless:startJobRun.sync", parameters), role_arn=role)
     assert run.status == "SUCCEEDED", run.description

@@ -46,6 +46,11 @@ Label ``repeat_order``: 1 when the same customer orders again within ``--repeat_
 (default 30) of this order, 0 when they do not, unknown (NULL; the order goes to the score set)
 when that window reaches past the newest order in the data.
 
+Files: every output gets ``ceil(rows / --rows_per_file)`` files (default 1,000,000 rows per
+file; per month of the feature table, per source of the rejected rows), whatever
+``spark.sql.shuffle.partitions`` is, and never an empty one: an output without rows has no data
+file at all (SageMaker's XGBoost refuses empty CSV objects). The summary counts them.
+
 Split: an order goes to validation when ``xxhash64(order_id, seed)`` falls in the first
 ``--validation_ratio`` (default 0.2) of the hash range: stable per order, independent of
 partitioning and file order; ``--seed`` (default 42) changes it.
@@ -123,6 +128,7 @@ FEATURE_TABLE_COLUMNS = (
     "order_month",
 )
 SPLIT_BUCKETS = 1_000_000
+SPLITS = ("train", "validation", "score")
 # Sources of order versions, from least to most authoritative.
 PRIORITY_SALES, PRIORITY_DMS_LOAD, PRIORITY_DMS_CDC = 0, 1, 2
 
@@ -161,6 +167,7 @@ class Options:
     validation_ratio: float = 0.2
     seed: int = 42
     repeat_window_days: int = 30
+    rows_per_file: int = 1_000_000
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -203,6 +210,8 @@ def parse_args(argv: list[str]) -> Options:
         raise ArgumentError(f"--validation_ratio={options.validation_ratio}: allowed: between 0 and 1")
     if not 1 <= options.repeat_window_days <= 3650:
         raise ArgumentError(f"--repeat_window_days={options.repeat_window_days}: allowed: 1..3650")
+    if not 1 <= options.rows_per_file <= 1_000_000_000:
+        raise ArgumentError(f"--rows_per_file={options.rows_per_file}: allowed: 1..1000000000")
     if not options.sales_path and not options.orders_path:
         raise ArgumentError("--sales_path or --orders_path: at least one order source is required")
     if not options.orders_commit_field or options.orders_commit_field in ORDER_FIELDS:
@@ -414,7 +423,19 @@ def _checked_orders(versions: DataFrame) -> DataFrame:
         .when(F.col("_op") == "D", F.lit("deleted at source (DMS Op=D)"))
         .when(invalid != "", invalid)
     )
-    return frame.withColumn("reason", reason)
+    frame = frame.withColumn("reason", reason)
+    # The rejected record, built for rejected rows only: clean rows keep a NULL, not a copy.
+    record = F.when(F.col("reason").isNotNull(), _record())
+    return frame.select(
+        *ORDER_FIELDS,
+        "_amount",
+        "_quantity",
+        "_ordered_at",
+        "_source",
+        "_file",
+        "reason",
+        record.alias("record"),
+    )
 
 
 def _address() -> Column:
@@ -465,11 +486,18 @@ def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> 
         )
     )
     # Windows rather than aggregate-and-join: the frame is computed once, not once per join side.
-    same_address = Window.partitionBy(F.lower("full_address"))
+    # Distinct customers per address: the highest dense rank of the customer in the address
+    # (the same count as size(collect_set(...)), without building a set per row).
+    address = F.lower("full_address")
+    customers_in_address = Window.partitionBy(address).orderBy("customer_id")
+    same_address = Window.partitionBy(address)
     same_zip = Window.partitionBy(F.upper("zip_code"))
-    frame = frame.withColumn(
-        "address_customers", F.size(F.collect_set("customer_id").over(same_address)).cast("long")
-    ).withColumn("zip_orders", F.count("*").over(same_zip))
+    frame = (
+        frame.withColumn("_customer_rank", F.dense_rank().over(customers_in_address))
+        .withColumn("address_customers", F.max("_customer_rank").over(same_address).cast("long"))
+        .drop("_customer_rank")
+        .withColumn("zip_orders", F.count("*").over(same_zip))
+    )
     for channel in CHANNELS:
         frame = frame.withColumn(f"channel_{channel}", (F.col("channel") == channel).cast("int"))
     return (
@@ -545,53 +573,140 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
     )
 
     rejected = checked.where(F.col("reason").isNotNull()).select(
-        F.col("_source").alias("source"),
-        "reason",
-        _record().alias("record"),
-        F.col("_file").alias("file"),
+        F.col("_source").alias("source"), "reason", "record", F.col("_file").alias("file")
     )
     if rejected_events is not None:
         rejected = rejected.unionByName(rejected_events)
     rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
 
-    features.write.mode("overwrite").partitionBy("order_year", "order_month").parquet(options.features_path)
-    rejected.write.mode("overwrite").partitionBy("source").json(options.rejected_path)
-
+    # Count first: the counts size every output's files and make the summary.
     in_validation = validation_flag(options.seed, options.validation_ratio)
-    labeled = features.where(F.col(LABEL).isNotNull())
-    csv_columns = [F.col(LABEL), *[F.col(c) for c in FEATURE_COLUMNS]]
-    train = labeled.where(~in_validation).select(*csv_columns)
-    validation = labeled.where(in_validation).select(*csv_columns)
-    score = features.where(F.col(LABEL).isNull()).select("order_id", *FEATURE_COLUMNS)
-    for frame, path in (
-        (train, options.train_path),
-        (validation, options.validation_path),
-        (score, options.score_path),
-    ):
-        frame.write.mode("overwrite").option("header", "false").csv(path)
-
-    reasons = {
-        f"{row['source']}: {row['reason']}": row["count"]
-        for row in rejected.groupBy("source", "reason").count().collect()
-    }
     labeled_flag = F.col(LABEL).isNotNull()
-    counts = features.agg(
-        F.count("*").alias("features"),
-        F.sum((labeled_flag & ~in_validation).cast("long")).alias("train"),
-        F.sum((labeled_flag & in_validation).cast("long")).alias("validation"),
-        F.sum((~labeled_flag).cast("long")).alias("score"),
-    ).first()
-    assert counts is not None
+    months = (
+        features.groupBy("order_year", "order_month")
+        .agg(
+            F.count("*").alias("features"),
+            F.sum((labeled_flag & ~in_validation).cast("long")).alias("train"),
+            F.sum((labeled_flag & in_validation).cast("long")).alias("validation"),
+            F.sum((~labeled_flag).cast("long")).alias("score"),
+        )
+        .collect()
+    )
+    counts = {name: sum(int(row[name] or 0) for row in months) for name in ("features", *SPLITS)}
+    reason_rows = rejected.groupBy("source", "reason").count().collect()
+    by_source: dict[tuple[Any, ...], int] = {}
+    for row in reason_rows:
+        by_source[(row["source"],)] = by_source.get((row["source"],), 0) + row["count"]
+
+    per_file = options.rows_per_file
+    csv_columns = [F.col(LABEL), *[F.col(c) for c in FEATURE_COLUMNS]]
+    labeled = features.where(labeled_flag)
+    splits = {
+        "train": labeled.where(~in_validation).select(*csv_columns),
+        "validation": labeled.where(in_validation).select(*csv_columns),
+        "score": features.where(~labeled_flag).select("order_id", *FEATURE_COLUMNS),
+    }
+    month_rows = {(row["order_year"], row["order_month"]): row["features"] for row in months}
+    writes = [
+        (
+            "features_path",
+            _spread(features, ("order_year", "order_month"), month_rows, per_file, F.xxhash64("order_id"))
+            .write.mode("overwrite")
+            .partitionBy("order_year", "order_month")
+            .format("parquet"),
+        ),
+        (
+            "rejected_path",
+            _spread(rejected, ("source",), by_source, per_file, F.xxhash64("file", "record"))
+            .write.mode("overwrite")
+            .partitionBy("source")
+            .format("json"),
+        ),
+    ]
+    for name, frame in splits.items():
+        spread = _files(frame, counts[name], per_file, F.xxhash64(*frame.columns))
+        writes.append(
+            (f"{name}_path", spread.write.mode("overwrite").option("header", "false").format("csv"))
+        )
+    files = {}
+    for name, writer in writes:
+        path = getattr(options, name)
+        writer.save(path)
+        files[name] = _drop_empty_files(spark, path)
+
+    reasons = {f"{row['source']}: {row['reason']}": row["count"] for row in reason_rows}
     summary = {
-        **{name: int(counts[name] or 0) for name in ("features", "train", "validation", "score")},
+        **counts,
         "rejected": sum(reasons.values()),
         "rejected_by_reason": dict(sorted(reasons.items())),
         "newest_order": newest["text"],
         "outputs": {name: getattr(options, name) for name in OUTPUT_DEFAULTS},
+        "files": files,
     }
     for frame in (rejected, features, checked):
         frame.unpersist()
     return summary
+
+
+# -- writing ----------------------------------------------------------------------------------
+def _file_count(rows: int, rows_per_file: int) -> int:
+    return max(1, -(-rows // rows_per_file))
+
+
+def _spread(
+    frame: DataFrame,
+    keys: tuple[str, ...],
+    rows_by_group: dict[tuple[Any, ...], int],
+    rows_per_file: int,
+    spread_by: Column,
+) -> DataFrame:
+    """``frame`` shuffled for a write partitioned by ``keys``: each group of ``keys`` lands in
+    ``ceil(rows / rows_per_file)`` buckets (by ``spread_by``, a hash), each bucket in one task,
+    so the group gets that many files however many shuffle partitions there are. A partitioned
+    write opens a file only for rows it gets: no empty files."""
+    files = {group: _file_count(rows, rows_per_file) for group, rows in rows_by_group.items()}
+    split = {group: count for group, count in files.items() if count > 1}
+    bucket = F.lit(0)
+    if split:
+        group_key = F.concat_ws("|", *[F.col(k).cast("string") for k in keys])
+        lookup = F.create_map(
+            *[c for group, count in split.items() for c in (F.lit("|".join(map(str, group))), F.lit(count))]
+        )
+        bucket = F.pmod(spread_by, F.coalesce(lookup[group_key], F.lit(1)))
+    return frame.repartition(sum(files.values()) or 1, *[F.col(k) for k in keys], bucket)
+
+
+def _files(frame: DataFrame, rows: int, rows_per_file: int, spread_by: Column) -> DataFrame:
+    """``frame`` in ``ceil(rows / rows_per_file)`` partitions, one file each: one partition
+    without a shuffle when it fits in one file, else hash buckets of ``spread_by``."""
+    count = _file_count(rows, rows_per_file)
+    return frame.coalesce(1) if count == 1 else frame.repartition(count, spread_by)
+
+
+def _drop_empty_files(spark: SparkSession, path: str) -> int:
+    """Delete 0-byte data files under ``path`` (Spark writes one for an output without rows; the
+    built-in XGBoost container refuses them) and return how many data files remain."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    folder = jvm.org.apache.hadoop.fs.Path(path)
+    fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(folder):
+        return 0
+    remaining = 0
+    found = fs.listFiles(folder, True)
+    empty = []
+    while found.hasNext():
+        status = found.next()
+        name = status.getPath().getName()
+        if name.startswith(("_", ".")):
+            continue  # _SUCCESS, checksums: not data
+        if status.getLen() == 0:
+            empty.append(status.getPath())
+        else:
+            remaining += 1
+    for file in empty:
+        fs.delete(file, False)
+    return remaining
 
 
 def main(argv: list[str] | None = None) -> int:

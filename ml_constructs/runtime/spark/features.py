@@ -556,6 +556,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         F.date_format(F.max("_ordered_at"), "yyyy-MM-dd'T'HH:mm:ss'Z'").alias("text"),
     ).first()
     assert newest is not None  # an aggregate without grouping always has one row
+    LOG.info("orders read, validated and de-duplicated (newest order %s)", newest["text"])
     features = _order_features(clean, options, newest["seconds"] or 0)
 
     event_aggregates, rejected_events = _events(spark, options)
@@ -593,6 +594,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         .collect()
     )
     counts = {name: sum(int(row[name] or 0) for row in months) for name in ("features", *SPLITS)}
+    LOG.info("features computed: %s", counts)
     reason_rows = rejected.groupBy("source", "reason").count().collect()
     by_source: dict[tuple[Any, ...], int] = {}
     for row in reason_rows:
@@ -633,6 +635,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         path = getattr(options, name)
         writer.save(path)
         files[name] = _drop_empty_files(spark, path)
+        LOG.info("%s: %d data files at %s", name, files[name], path)
 
     reasons = {f"{row['source']}: {row['reason']}": row["count"] for row in reason_rows}
     summary = {

@@ -61,6 +61,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -342,22 +343,16 @@ def _order_versions(spark: SparkSession, options: Options) -> DataFrame:
         if frame is None:
             continue
         frame = frame.withColumnRenamed(options.orders_commit_field, "_commit")
-        file_name = F.regexp_extract(F.col("_file"), r"([^/]+)$", 1)
+        file_name = _file_name()
         if source == "sales":
             priority = F.lit(PRIORITY_SALES)
         else:
             priority = F.when(file_name.startswith("LOAD"), PRIORITY_DMS_LOAD).otherwise(PRIORITY_DMS_CDC)
-        parts.append(
-            frame.withColumn("_source", F.lit(source))
-            .withColumn("_priority", priority)
-            .withColumn("_file_name", file_name)
-        )
+        parts.append(frame.withColumn("_source", F.lit(source)).withColumn("_priority", priority))
     if not parts:
         empty = _empty(spark, wanted).withColumnRenamed(options.orders_commit_field, "_commit")
         parts.append(
-            empty.withColumn("_source", F.lit("sales"))
-            .withColumn("_priority", F.lit(PRIORITY_SALES))
-            .withColumn("_file_name", F.lit(""))
+            empty.withColumn("_source", F.lit("sales")).withColumn("_priority", F.lit(PRIORITY_SALES))
         )
     versions = parts[0]
     for part in parts[1:]:
@@ -365,12 +360,16 @@ def _order_versions(spark: SparkSession, options: Options) -> DataFrame:
     return versions
 
 
+def _file_name() -> Column:
+    return F.regexp_extract(F.col("_file"), r"([^/]+)$", 1)
+
+
 def _checked_orders(versions: DataFrame) -> DataFrame:
     """Every order version with typed columns and ``reason`` (NULL for the clean winners)."""
     latest_first = Window.partitionBy("_key").orderBy(
         F.col("_priority").desc(),
         F.col("_commit").desc_nulls_last(),
-        F.col("_file_name").desc(),
+        _file_name().desc(),  # a sort key, not a column the shuffle carries
         F.col("_row").desc(),
     )
     frame = (
@@ -444,6 +443,9 @@ def _address() -> Column:
 
 
 def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> DataFrame:
+    """The order features, in as few shuffles of the wide frame as the windows allow: one by
+    address, one by customer (last, so the event aggregates join on the same partitioning);
+    orders per zip code come from a small aggregate, broadcast."""
     frame = clean.select(
         "order_id",
         "customer_id",
@@ -455,6 +457,21 @@ def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> 
         F.col("_amount").alias("amount"),
         F.col("_quantity").cast("int").alias("quantity"),
     ).withColumn("full_address", _address())
+
+    # Distinct customers per address: the highest dense rank of the customer in the address
+    # (the same count as size(collect_set(...)), without building a set per row).
+    address = F.lower("full_address")
+    customers_in_address = Window.partitionBy(address).orderBy("customer_id")
+    same_address = Window.partitionBy(address)
+    frame = (
+        frame.withColumn("_customer_rank", F.dense_rank().over(customers_in_address))
+        .withColumn("address_customers", F.max("_customer_rank").over(same_address).cast("long"))
+        .drop("_customer_rank")
+    )
+    # Zip codes are few (tens of thousands per country): their counts are broadcast, and the
+    # aggregate reads the persisted clean orders, not this frame.
+    zips = clean.groupBy(F.upper("zip_code").alias("_zip")).agg(F.count("*").alias("zip_orders"))
+    frame = frame.withColumn("_zip", F.upper("zip_code")).join(F.broadcast(zips), "_zip", "left").drop("_zip")
 
     history = Window.partitionBy("customer_id").orderBy("ordered_at", "order_id")
     before = history.rowsBetween(Window.unboundedPreceding, -1)
@@ -484,19 +501,6 @@ def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> 
             .when(F.col("_next_ordered_at").isNotNull() | window_fits, 0)
             .cast("int"),
         )
-    )
-    # Windows rather than aggregate-and-join: the frame is computed once, not once per join side.
-    # Distinct customers per address: the highest dense rank of the customer in the address
-    # (the same count as size(collect_set(...)), without building a set per row).
-    address = F.lower("full_address")
-    customers_in_address = Window.partitionBy(address).orderBy("customer_id")
-    same_address = Window.partitionBy(address)
-    same_zip = Window.partitionBy(F.upper("zip_code"))
-    frame = (
-        frame.withColumn("_customer_rank", F.dense_rank().over(customers_in_address))
-        .withColumn("address_customers", F.max("_customer_rank").over(same_address).cast("long"))
-        .drop("_customer_rank")
-        .withColumn("zip_orders", F.count("*").over(same_zip))
     )
     for channel in CHANNELS:
         frame = frame.withColumn(f"channel_{channel}", (F.col("channel") == channel).cast("int"))
@@ -533,7 +537,11 @@ def _events(spark: SparkSession, options: Options) -> tuple[DataFrame | None, Da
     aggregates = (
         frame.where(F.col("reason").isNull())
         .groupBy(F.col("_key").alias("customer_id"))
-        .agg(F.count("*").alias("customer_events"), F.count_distinct("_kind").alias("customer_event_types"))
+        .agg(
+            F.count("*").alias("customer_events"),
+            # a set per customer (few event types) in one aggregation, not count_distinct's two
+            F.size(F.collect_set("_kind")).alias("customer_event_types"),
+        )
     )
     return aggregates, rejected
 
@@ -630,12 +638,19 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         writes.append(
             (f"{name}_path", spread.write.mode("overwrite").option("header", "false").format("csv"))
         )
-    files = {}
-    for name, writer in writes:
+
+    def write(name: str, writer: Any) -> int:
         path = getattr(options, name)
         writer.save(path)
-        files[name] = _drop_empty_files(spark, path)
-        LOG.info("%s: %d data files at %s", name, files[name], path)
+        count = _drop_empty_files(spark, path)
+        LOG.info("%s: %d data files at %s", name, count, path)
+        return count
+
+    # The five writes run as concurrent jobs: a one-file output is one task, and the others'
+    # tasks keep the remaining cores busy meanwhile.
+    with ThreadPoolExecutor(max_workers=len(writes)) as pool:
+        running = {name: pool.submit(write, name, writer) for name, writer in writes}
+        files = {name: future.result() for name, future in running.items()}
 
     reasons = {f"{row['source']}: {row['reason']}": row["count"] for row in reason_rows}
     summary = {
@@ -665,8 +680,11 @@ def _spread(
 ) -> DataFrame:
     """``frame`` shuffled for a write partitioned by ``keys``: each group of ``keys`` lands in
     ``ceil(rows / rows_per_file)`` buckets (by ``spread_by``, a hash), each bucket in one task,
-    so the group gets that many files however many shuffle partitions there are. A partitioned
-    write opens a file only for rows it gets: no empty files."""
+    so the group gets that many files however many shuffle partitions there are (one task for
+    all when everything fits in one file). A partitioned write opens a file only for rows it
+    gets: no empty files."""
+    if sum(rows_by_group.values()) <= rows_per_file:
+        return frame.coalesce(1)  # every group fits in one file: one task, no shuffle
     files = {group: _file_count(rows, rows_per_file) for group, rows in rows_by_group.items()}
     split = {group: count for group, count in files.items() if count > 1}
     bucket = F.lit(0)

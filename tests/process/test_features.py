@@ -216,6 +216,44 @@ def test_label_and_history_features_match_a_plain_python_computation(first, lake
 
 
 @pytest.mark.spark
+def test_address_and_zip_features_match_a_plain_python_computation(first):
+    customers: dict[str, set[str]] = {}
+    orders: dict[str, int] = {}
+    for row in first["rows"].values():
+        customers.setdefault(row["full_address"].lower(), set()).add(row["customer_id"])
+        orders[row["zip_code"].upper()] = orders.get(row["zip_code"].upper(), 0) + 1
+    for row in first["rows"].values():
+        assert row["address_customers"] == len(customers[row["full_address"].lower()]), row["order_id"]
+        assert row["zip_orders"] == orders[row["zip_code"].upper()], row["order_id"]
+    assert first["rows"][ADDRESS_ORDER_ID]["address_customers"] == 2  # with addr-2, another customer
+
+
+@pytest.mark.spark
+def test_single_machine_floor_computes_the_same_outputs(first, lake, tmp_path):
+    """bench/features_floor.py (DuckDB) on the same lake: same counts per output and reason,
+    same feature values for every order: the bench's ratio compares the same work."""
+    pytest.importorskip("duckdb")
+    from bench.features_floor import compare_outputs, run_floor
+
+    floor = run_floor(
+        sales=str(lake.sales),
+        orders=str(lake.orders),
+        events=str(lake.events),
+        out=tmp_path / "floor",
+        seed=SEED,
+        validation_ratio=RATIO,
+    )
+    summary = first["summary"]
+    for name in ("features", "train", "validation", "score", "rejected", "rejected_by_reason"):
+        assert floor[name] == summary[name], name
+    compared = compare_outputs(first["out"], tmp_path / "floor", sample=len(first["rows"]))
+    assert compared["sampled"] == len(first["rows"]) and compared["mismatches"] == []
+    assert all(spark == duck for spark, duck in compared["counts"].values()), compared["counts"]
+    score_ids = {line.split(",")[0] for line in _lines(tmp_path / "floor" / "features" / "score")}
+    assert score_ids == {line.split(",")[0] for line in first["score"]}
+
+
+@pytest.mark.spark
 def test_stream_events_are_aggregated_per_customer(first, lake):
     for row in first["rows"].values():
         kinds = lake.events_by_customer.get(row["customer_id"], [])

@@ -229,6 +229,17 @@ def test_address_and_zip_features_match_a_plain_python_computation(first):
 
 
 @pytest.mark.spark
+def test_many_addresses_and_zip_codes_take_windows_with_the_same_result(
+    spark, lake, first, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(features, "BROADCAST_KEYS", 0)  # as if there were too many to broadcast
+    summary = _run(spark, lake, tmp_path / "windows")
+    table = spark.read.parquet(str(tmp_path / "windows" / "features" / "order_features"))
+    assert {row["order_id"]: row.asDict() for row in table.collect()} == first["rows"]
+    assert summary["train"] == first["summary"]["train"]
+
+
+@pytest.mark.spark
 def test_single_machine_floor_computes_the_same_outputs(first, lake, tmp_path):
     """bench/features_floor.py (DuckDB) on the same lake: same counts per output and reason,
     same feature values for every order: the bench's ratio compares the same work."""

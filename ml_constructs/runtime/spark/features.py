@@ -130,6 +130,8 @@ FEATURE_TABLE_COLUMNS = (
 )
 SPLIT_BUCKETS = 1_000_000
 SPLITS = ("train", "validation", "score")
+# The most keys (addresses, zip codes) whose counts are broadcast to every task (about 50 MB).
+BROADCAST_KEYS = 500_000
 # Sources of order versions, from least to most authoritative.
 PRIORITY_SALES, PRIORITY_DMS_LOAD, PRIORITY_DMS_CDC = 0, 1, 2
 
@@ -442,10 +444,12 @@ def _address() -> Column:
     return F.concat_ws(" ", *[F.col(p) for p in ADDRESS_FIELDS])
 
 
-def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> DataFrame:
-    """The order features, in as few shuffles of the wide frame as the windows allow: one by
-    address, one by customer (last, so the event aggregates join on the same partitioning);
-    orders per zip code come from a small aggregate, broadcast."""
+def _order_features(
+    clean: DataFrame, options: Options, newest_seconds: int, distinct_addresses: int, distinct_zips: int
+) -> DataFrame:
+    """The order features in one shuffle of the wide frame, by customer (the event aggregates
+    then join on the same partitioning); address and zip code counts come from small broadcast
+    aggregates (windows, two more shuffles, past :data:`BROADCAST_KEYS` keys)."""
     frame = clean.select(
         "order_id",
         "customer_id",
@@ -458,20 +462,34 @@ def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> 
         F.col("_quantity").cast("int").alias("quantity"),
     ).withColumn("full_address", _address())
 
-    # Distinct customers per address: the highest dense rank of the customer in the address
-    # (the same count as size(collect_set(...)), without building a set per row).
+    # Per address and per zip code: a small aggregate of the persisted clean orders, broadcast,
+    # where there are few enough keys (no shuffle of this frame); else a window.
     address = F.lower("full_address")
-    customers_in_address = Window.partitionBy(address).orderBy("customer_id")
-    same_address = Window.partitionBy(address)
-    frame = (
-        frame.withColumn("_customer_rank", F.dense_rank().over(customers_in_address))
-        .withColumn("address_customers", F.max("_customer_rank").over(same_address).cast("long"))
-        .drop("_customer_rank")
-    )
-    # Zip codes are few (tens of thousands per country): their counts are broadcast, and the
-    # aggregate reads the persisted clean orders, not this frame.
-    zips = clean.groupBy(F.upper("zip_code").alias("_zip")).agg(F.count("*").alias("zip_orders"))
-    frame = frame.withColumn("_zip", F.upper("zip_code")).join(F.broadcast(zips), "_zip", "left").drop("_zip")
+    if distinct_addresses <= BROADCAST_KEYS:
+        addresses = clean.groupBy(F.lower(_address()).alias("_address")).agg(
+            F.count_distinct("customer_id").alias("address_customers")
+        )
+        frame = (
+            frame.withColumn("_address", address)
+            .join(F.broadcast(addresses), "_address", "left")
+            .drop("_address")
+        )
+    else:
+        # the highest dense rank of a customer in the address = its distinct customers, without
+        # size(collect_set(...))'s set per row
+        ranked = Window.partitionBy(address).orderBy("customer_id")
+        frame = (
+            frame.withColumn("_rank", F.dense_rank().over(ranked))
+            .withColumn("address_customers", F.max("_rank").over(Window.partitionBy(address)))
+            .drop("_rank")
+        )
+    zip_code = F.upper("zip_code")
+    if distinct_zips <= BROADCAST_KEYS:
+        zips = clean.groupBy(zip_code.alias("_zip")).agg(F.count("*").alias("zip_orders"))
+        frame = frame.withColumn("_zip", zip_code).join(F.broadcast(zips), "_zip", "left").drop("_zip")
+    else:
+        frame = frame.withColumn("zip_orders", F.count("*").over(Window.partitionBy(zip_code)))
+    frame = frame.withColumn("address_customers", F.col("address_customers").cast("long"))
 
     history = Window.partitionBy("customer_id").orderBy("ordered_at", "order_id")
     before = history.rowsBetween(Window.unboundedPreceding, -1)
@@ -562,10 +580,17 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
     newest = clean.agg(
         F.max(F.expr("unix_seconds(_ordered_at)")).alias("seconds"),
         F.date_format(F.max("_ordered_at"), "yyyy-MM-dd'T'HH:mm:ss'Z'").alias("text"),
+        F.approx_count_distinct(F.lower(_address())).alias("addresses"),
+        F.approx_count_distinct(F.upper("zip_code")).alias("zips"),
     ).first()
     assert newest is not None  # an aggregate without grouping always has one row
-    LOG.info("orders read, validated and de-duplicated (newest order %s)", newest["text"])
-    features = _order_features(clean, options, newest["seconds"] or 0)
+    LOG.info(
+        "orders read, validated and de-duplicated (newest order %s, about %d addresses, %d zip codes)",
+        newest["text"],
+        newest["addresses"],
+        newest["zips"],
+    )
+    features = _order_features(clean, options, newest["seconds"] or 0, newest["addresses"], newest["zips"])
 
     event_aggregates, rejected_events = _events(spark, options)
     if event_aggregates is not None:

@@ -132,6 +132,9 @@ SPLIT_BUCKETS = 1_000_000
 SPLITS = ("train", "validation", "score")
 # The most keys (addresses, zip codes) whose counts are broadcast to every task (about 50 MB).
 BROADCAST_KEYS = 500_000
+# Persisted frames are read several times: kept as deserialized column batches (PySpark's
+# MEMORY_AND_DISK would serialize them and deserialize them again on every read).
+CACHED = StorageLevel.MEMORY_AND_DISK_DESER
 # Sources of order versions, from least to most authoritative.
 PRIORITY_SALES, PRIORITY_DMS_LOAD, PRIORITY_DMS_CDC = 0, 1, 2
 
@@ -425,17 +428,17 @@ def _checked_orders(versions: DataFrame) -> DataFrame:
         .when(invalid != "", invalid)
     )
     frame = frame.withColumn("reason", reason)
-    # The rejected record, built for rejected rows only: clean rows keep a NULL, not a copy.
-    record = F.when(F.col("reason").isNotNull(), _record())
+    # The rejected record and file, for rejected rows only: clean rows keep NULLs, not copies.
+    rejected = F.col("reason").isNotNull()
     return frame.select(
         *ORDER_FIELDS,
         "_amount",
         "_quantity",
         "_ordered_at",
         "_source",
-        "_file",
+        F.when(rejected, F.col("_file")).alias("_file"),
         "reason",
-        record.alias("record"),
+        F.when(rejected, _record()).alias("record"),
     )
 
 
@@ -575,7 +578,7 @@ def validation_flag(seed: int, ratio: float) -> Column:
 def run(spark: SparkSession, options: Options) -> dict[str, Any]:
     """Build features, splits and rejected rows; return a summary of what was written."""
     spark.conf.set("spark.sql.session.timeZone", "UTC")
-    checked = _checked_orders(_order_versions(spark, options)).persist(StorageLevel.MEMORY_AND_DISK)
+    checked = _checked_orders(_order_versions(spark, options)).persist(CACHED)
     clean = checked.where(F.col("reason").isNull())
     newest = clean.agg(
         F.max(F.expr("unix_seconds(_ordered_at)")).alias("seconds"),
@@ -603,7 +606,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         features.withColumn("customer_events", F.coalesce(F.col("customer_events"), F.lit(0)).cast("long"))
         .withColumn("customer_event_types", F.coalesce(F.col("customer_event_types"), F.lit(0)).cast("long"))
         .select(*FEATURE_TABLE_COLUMNS)
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .persist(CACHED)
     )
 
     rejected = checked.where(F.col("reason").isNotNull()).select(
@@ -611,7 +614,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
     )
     if rejected_events is not None:
         rejected = rejected.unionByName(rejected_events)
-    rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
+    rejected = rejected.persist(CACHED)
 
     # Count first: the counts size every output's files and make the summary.
     in_validation = validation_flag(options.seed, options.validation_ratio)

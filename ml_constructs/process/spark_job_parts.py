@@ -144,12 +144,15 @@ DEFAULT_LAYOUT = FeatureLayout()
 
 def spark_conf(scope: Construct, *, vcpus: int, overrides: Mapping[str, str] | None) -> dict[str, str]:
     """The Spark settings a job deploys with: shuffle partitions from its capacity
-    (:data:`SHUFFLE_PARTITIONS_PER_VCPU` x ``vcpus``), adaptive query execution on, then
-    ``overrides`` (``spark_conf=``) on top."""
+    (:data:`SHUFFLE_PARTITIONS_PER_VCPU` x ``vcpus``), adaptive query execution on (also for
+    persisted plans), then ``overrides`` (``spark_conf=``) on top."""
     conf = {
         "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS_PER_VCPU * vcpus),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        # AQE also inside persisted plans (Spark keeps their partitioning by default): a frame
+        # persisted after a shuffle is otherwise computed in all the shuffle partitions.
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
     }
     for key, value in (overrides or {}).items():
         if not isinstance(key, str) or not _SPARK_KEY.match(key):

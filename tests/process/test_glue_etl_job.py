@@ -347,7 +347,8 @@ def test_spark_settings_scale_with_the_workers_and_can_be_overridden(default):
     # Glue's form: the value of one --conf argument is "k=v --conf k2=v2".
     assert args["--conf"] == (
         "spark.sql.shuffle.partitions=16 --conf spark.sql.adaptive.enabled=true "
-        "--conf spark.sql.adaptive.coalescePartitions.enabled=true"
+        "--conf spark.sql.adaptive.coalescePartitions.enabled=true "
+        "--conf spark.sql.optimizer.canChangeCachedPlanOutputPartitioning=true"
     )  # 2 x (2 G.1X workers x 4 vCPU), not Spark's 200
     assert parse_conf_parameters(args["--conf"]) == job.spark_conf
 

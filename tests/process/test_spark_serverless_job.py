@@ -198,7 +198,8 @@ def test_vpc_own_script_and_settings():
     assert request["JobDriver"]["SparkSubmit"]["EntryPointArguments"] == ["--day", "2024-01-01"]
     assert request["JobDriver"]["SparkSubmit"]["SparkSubmitParameters"] == (
         "--conf spark.sql.shuffle.partitions=128 --conf spark.sql.adaptive.enabled=true "
-        "--conf spark.sql.adaptive.coalescePartitions.enabled=true --conf spark.executor.cores=2"
+        "--conf spark.sql.adaptive.coalescePartitions.enabled=true "
+        "--conf spark.sql.optimizer.canChangeCachedPlanOutputPartitioning=true --conf spark.executor.cores=2"
     )
     text = json.dumps(built.policy_statements("CompactExecutionRole"))
     assert "/compact*" in text and "/features/" not in text
@@ -211,6 +212,7 @@ def test_spark_settings_scale_with_the_capacity_and_can_be_overridden(default):
         "spark.sql.shuffle.partitions": "32",  # 2 x 16 vCPU, not Spark's 200
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
     }
     assert job.spark_conf == parse_conf_parameters(submit)
 
@@ -230,6 +232,7 @@ def test_spark_settings_scale_with_the_capacity_and_can_be_overridden(default):
         "spark.sql.shuffle.partitions": "5",  # spark-submit: the later --conf wins
         "spark.sql.adaptive.enabled": "false",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
         "spark.sql.files.maxRecordsPerFile": "1000",
     }
     assert job.spark_conf["spark.sql.shuffle.partitions"] == "8"  # 2 x 4 vCPU

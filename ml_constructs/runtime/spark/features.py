@@ -383,14 +383,16 @@ def _checked_orders(versions: DataFrame) -> DataFrame:
         .withColumn("_version", F.row_number().over(latest_first))
         .withColumn("_original", _original((*ORDER_FIELDS, "Op")))
     )
-    for name in ORDER_FIELDS:
-        frame = frame.withColumn(name, _text(name, collapse=name in ADDRESS_FIELDS))
-    frame = (
-        frame.withColumn("channel", F.lower(F.coalesce(F.col("channel"), F.lit(DEFAULT_CHANNEL))))
-        .withColumn("_op", F.upper(F.trim(F.col("Op"))))
-        .withColumn("_amount", _try_cast("amount", "double"))
-        .withColumn("_quantity", _try_cast("quantity", "double"))
-        .withColumn("_ordered_at", _try_cast("ordered_at", "timestamp"))
+    # One projection per step (withColumns), not one per column: smaller plans, faster planning.
+    frame = frame.withColumns({name: _text(name, collapse=name in ADDRESS_FIELDS) for name in ORDER_FIELDS})
+    frame = frame.withColumns(
+        {
+            "channel": F.lower(F.coalesce(F.col("channel"), F.lit(DEFAULT_CHANNEL))),
+            "_op": F.upper(F.trim(F.col("Op"))),
+            "_amount": _try_cast("amount", "double"),
+            "_quantity": _try_cast("quantity", "double"),
+            "_ordered_at": _try_cast("ordered_at", "timestamp"),
+        }
     )
 
     amount, quantity = F.col("_amount"), F.col("_quantity")
@@ -503,35 +505,32 @@ def _order_features(
     window_seconds = options.repeat_window_days * 86400
     next_gap = F.expr("unix_seconds(_next_ordered_at)") - seconds
     window_fits = seconds + window_seconds <= F.lit(newest_seconds)  # the window is fully observed
-    frame = (
-        frame.withColumn("customer_prior_orders", F.row_number().over(history) - 1)
-        .withColumn(
-            "customer_prior_amount_avg", F.round(F.coalesce(F.avg("amount").over(before), F.lit(0.0)), 4)
-        )
-        .withColumn("_previous_ordered_at", previous)
-        .withColumn("_next_ordered_at", following)
-        .withColumn(
-            "days_since_prior_order",
-            F.coalesce(
-                F.round((seconds - F.expr("unix_seconds(_previous_ordered_at)")) / 86400.0, 3),
-                F.lit(-1.0),
+    frame = frame.withColumns(
+        {
+            "customer_prior_orders": F.row_number().over(history) - 1,
+            "customer_prior_amount_avg": F.round(F.coalesce(F.avg("amount").over(before), F.lit(0.0)), 4),
+            "_previous_ordered_at": previous,
+            "_next_ordered_at": following,
+        }
+    ).withColumns(
+        {
+            "days_since_prior_order": F.coalesce(
+                F.round((seconds - F.expr("unix_seconds(_previous_ordered_at)")) / 86400.0, 3), F.lit(-1.0)
             ),
-        )
-        .withColumn(
-            LABEL,
-            F.when(F.col("_next_ordered_at").isNotNull() & (next_gap <= window_seconds), 1)
+            LABEL: F.when(F.col("_next_ordered_at").isNotNull() & (next_gap <= window_seconds), 1)
             .when(F.col("_next_ordered_at").isNotNull() | window_fits, 0)
             .cast("int"),
-        )
+        }
     )
-    for channel in CHANNELS:
-        frame = frame.withColumn(f"channel_{channel}", (F.col("channel") == channel).cast("int"))
-    return (
-        frame.withColumn("unit_price", F.round(F.col("amount") / F.col("quantity"), 4))
-        .withColumn("order_hour", F.hour("ordered_at"))
-        .withColumn("order_dow", F.dayofweek("ordered_at"))
-        .withColumn("order_year", F.year("ordered_at"))
-        .withColumn("order_month", F.month("ordered_at"))
+    return frame.withColumns(
+        {
+            **{f"channel_{channel}": (F.col("channel") == channel).cast("int") for channel in CHANNELS},
+            "unit_price": F.round(F.col("amount") / F.col("quantity"), 4),
+            "order_hour": F.hour("ordered_at"),
+            "order_dow": F.dayofweek("ordered_at"),
+            "order_year": F.year("ordered_at"),
+            "order_month": F.month("ordered_at"),
+        }
     )
 
 

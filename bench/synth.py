@@ -86,7 +86,10 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run(
             [str(ROOT / "node_modules/.bin/cdk"), "synth", "--quiet", "-o", tempfile.mkdtemp()],
-            cwd=ROOT, env=env, check=True, capture_output=True,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
         )
         print(f"cdk synth (CLI, validator on)      {time.perf_counter() - start:6.2f} s")
 

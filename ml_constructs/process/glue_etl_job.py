@@ -45,6 +45,7 @@ from .spark_job_parts import (
     script_asset,
     script_path,
 )
+from .spark_job_parts import spark_conf as derived_spark_conf
 
 
 class GlueVersion(StrEnum):
@@ -90,6 +91,19 @@ class TriggerKind(StrEnum):
     NEW_OBJECTS = "new_objects"
 
 
+# vCPUs of one worker of each type (Glue's worker type table).
+WORKER_VCPUS = {
+    GlueWorkerType.G_1X: 4,
+    GlueWorkerType.G_2X: 8,
+    GlueWorkerType.G_4X: 16,
+    GlueWorkerType.G_8X: 32,
+    GlueWorkerType.G_12X: 48,
+    GlueWorkerType.G_16X: 64,
+    GlueWorkerType.R_1X: 4,
+    GlueWorkerType.R_2X: 8,
+    GlueWorkerType.R_4X: 16,
+    GlueWorkerType.R_8X: 32,
+}
 # The API documents at most 299 G.1X and 149 G.2X workers; the larger types are bounded by the
 # account's DPU quota, which the same 299 DPUs approximates.
 _MAX_WORKERS = {GlueWorkerType.G_1X: 299, GlueWorkerType.G_2X: 149}
@@ -176,6 +190,10 @@ class GlueEtlJob(Construct):
         glue_version: default 5.1 (Spark 3.5.6, Python 3.11).
         worker_type: default G.1X. number_of_workers: 2-299 (G.2X: 149), default 2; with
             ``auto_scaling`` (default on) Glue scales up to that many.
+        spark_conf: Spark settings over the derived ones (``{"spark.sql.shuffle.partitions":
+            "64"}``). Derived: shuffle partitions = 2 x the vCPUs of ``number_of_workers``
+            workers of ``worker_type`` (G.1X x 2: 16, not Spark's 200), adaptive query
+            execution on. Deployed as Glue's ``--conf`` job argument (:attr:`spark_conf`).
         execution_class: STANDARD (default) or FLEX (G.1X/G.2X only).
         timeout: per run, 1 minute - 7 days, default 1 hour. max_retries: 0-10, default 0.
         max_concurrent_runs: default 1 (runs never overlap on the same output).
@@ -207,6 +225,7 @@ class GlueEtlJob(Construct):
         worker_type: GlueWorkerType = GlueWorkerType.G_1X,
         number_of_workers: int = 2,
         auto_scaling: bool = True,
+        spark_conf: Mapping[str, str] | None = None,
         execution_class: GlueExecutionClass = GlueExecutionClass.STANDARD,
         timeout: Duration = Duration.hours(1),
         max_retries: int = 0,
@@ -254,6 +273,10 @@ class GlueEtlJob(Construct):
         if job_name is not None and not re.fullmatch(r"[\w.-]{1,255}", job_name):
             raise invalid(self, "job_name", job_name, "1-255 letters, digits, '_', '-', '.'")
         extra = check_arguments(self, arguments)
+        if "--conf" in extra:
+            raise invalid(self, "arguments['--conf']", extra["--conf"], "no '--conf' (use spark_conf=)")
+        vcpus = WORKER_VCPUS[worker_type] * number_of_workers
+        conf = derived_spark_conf(self, vcpus=vcpus, overrides=spark_conf)
         if builtin:
             layout.check(self)
         if reads is None:
@@ -274,6 +297,7 @@ class GlueEtlJob(Construct):
         self.lake = lake
         self.layout = layout if builtin else None
         self.reads, self.writes = reads, writes
+        self.spark_conf: dict[str, str] = conf
         removal = removal_policy or lake.removal_policy
         key = lake.encryption_key
 
@@ -360,6 +384,8 @@ class GlueEtlJob(Construct):
             "--enable-observability-metrics": "true",
             "--enable-job-insights": "true",
             "--enable-auto-scaling": "true" if auto_scaling else "false",
+            # Glue's form of spark-submit settings: "k=v --conf k2=v2".
+            "--conf": " --conf ".join(f"{k}={v}" for k, v in conf.items()),
         }
         if glue_version is GlueVersion.V4_0:
             default_arguments["--enable-continuous-cloudwatch-log"] = "true"

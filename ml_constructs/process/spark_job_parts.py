@@ -3,6 +3,7 @@ script asset and the least-privilege data grants of a Spark job role."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,12 @@ FEATURES_SCRIPT = Path(__file__).resolve().parent.parent / "runtime" / "spark" /
 """The built-in feature-engineering script (``ml_constructs/runtime/spark/features.py``)."""
 
 SCRIPT_FORMATS = ("json", "parquet", "csv")
+
+SHUFFLE_PARTITIONS_PER_VCPU = 2
+"""Shuffle partitions per vCPU of the job's capacity: two tasks per core keep every core busy
+while AQE merges the small ones (Spark's default of 200 ignores the capacity)."""
+_SPARK_KEY = re.compile(r"^spark\.[A-Za-z0-9_.-]+$")
+_SPARK_VALUE = re.compile(r"^[^\s'\"]{1,1000}$")
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,46 @@ class FeatureLayout:
 
 
 DEFAULT_LAYOUT = FeatureLayout()
+
+
+def spark_conf(scope: Construct, *, vcpus: int, overrides: Mapping[str, str] | None) -> dict[str, str]:
+    """The Spark settings a job deploys with: shuffle partitions from its capacity
+    (:data:`SHUFFLE_PARTITIONS_PER_VCPU` x ``vcpus``), adaptive query execution on (also for
+    persisted plans), then ``overrides`` (``spark_conf=``) on top."""
+    conf = {
+        "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS_PER_VCPU * vcpus),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        # AQE also inside persisted plans (Spark keeps their partitioning by default): a frame
+        # persisted after a shuffle is otherwise computed in all the shuffle partitions.
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
+    }
+    for key, value in (overrides or {}).items():
+        if not isinstance(key, str) or not _SPARK_KEY.match(key):
+            raise invalid(scope, "spark_conf", key, "keys of the form 'spark.name' (letters, digits, _.-)")
+        if not isinstance(value, str) or not _SPARK_VALUE.match(value):
+            raise invalid(scope, f"spark_conf[{key!r}]", value, "a non-empty string without spaces or quotes")
+        conf[key] = value
+    return conf
+
+
+def conf_parameters(conf: Mapping[str, str]) -> str:
+    """``--conf k=v --conf k2=v2``: spark-submit's form (EMR Serverless ``sparkSubmitParameters``)."""
+    return " ".join(f"--conf {key}={value}" for key, value in conf.items())
+
+
+def parse_conf_parameters(text: str) -> dict[str, str]:
+    """The settings in spark-submit ``--conf`` parameters or in Glue's ``--conf`` job argument
+    (``k=v --conf k2=v2``); the last value of a key wins, as in spark-submit."""
+    conf: dict[str, str] = {}
+    tokens = text.split()
+    for index, token in enumerate(tokens):
+        if token == "--conf":
+            continue
+        if "=" in token and (index == 0 or tokens[index - 1] == "--conf"):
+            key, _, value = token.partition("=")
+            conf[key] = value
+    return conf
 
 
 def check_lake_paths(scope: Construct, argument: str, paths: Sequence[LakePath]) -> list[LakePath]:

@@ -30,12 +30,14 @@ from .spark_job_parts import (
     acknowledge_spark_grants,
     check_arguments,
     check_lake_paths,
+    conf_parameters,
     grant_lake_paths,
     grant_script_read,
     partition_arn,
     script_asset,
     script_path,
 )
+from .spark_job_parts import spark_conf as derived_spark_conf
 
 _RELEASE_LABEL = re.compile(r"^emr-(\d+)\.(\d+)\.(\d+)$")
 DEFAULT_RELEASE_LABEL = "emr-7.10.0"  # Spark 3.5.5
@@ -86,7 +88,12 @@ class SparkServerlessJob(Construct):
         idle_timeout: stop the application after this long without jobs (1 min - 7 days,
             default 15 minutes); it starts again by itself when a job is submitted.
         job_timeout: a job run is cancelled after this long (1 min - 7 days, default 1 hour).
-        spark_submit_parameters: e.g. ``"--conf spark.executor.cores=2"`` (default none).
+        spark_conf: Spark settings over the derived ones (``{"spark.sql.shuffle.partitions":
+            "64"}``). Derived: shuffle partitions = 2 x ``maximum_capacity.cpu`` (16 vCPU: 32,
+            not Spark's 200), adaptive query execution on. Sent as ``--conf`` spark-submit
+            parameters with every job run (:attr:`spark_conf`).
+        spark_submit_parameters: more spark-submit parameters, after the ``spark_conf`` ones
+            (a later ``--conf`` of the same key wins), e.g. ``"--conf spark.executor.cores=2"``.
         vpc / vpc_subnets / security_groups: run jobs in your VPC (default: no VPC; subnets
             default to the private ones; a security group without inbound rules is created).
         application_name: default: a unique name derived from the construct path.
@@ -110,6 +117,7 @@ class SparkServerlessJob(Construct):
         maximum_capacity: SparkCapacity = SparkCapacity(),
         idle_timeout: Duration = Duration.minutes(15),
         job_timeout: Duration = Duration.hours(1),
+        spark_conf: Mapping[str, str] | None = None,
         spark_submit_parameters: str | None = None,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
@@ -159,6 +167,9 @@ class SparkServerlessJob(Construct):
         if vpc is None and (vpc_subnets is not None or security_groups):
             raise invalid(self, "vpc", None, "a VPC when vpc_subnets or security_groups are given")
         extra = check_arguments(self, arguments)
+        conf = derived_spark_conf(self, vcpus=maximum_capacity.cpu, overrides=spark_conf)
+        if spark_submit_parameters is not None and not isinstance(spark_submit_parameters, str):
+            raise invalid(self, "spark_submit_parameters", spark_submit_parameters, "a string")
         if builtin:
             layout.check(self)
         if reads is None:
@@ -171,7 +182,10 @@ class SparkServerlessJob(Construct):
         self.layout = layout if builtin else None
         self.reads, self.writes = reads, writes
         self.job_timeout = job_timeout
-        self.spark_submit_parameters = spark_submit_parameters
+        self.spark_conf: dict[str, str] = conf
+        self.spark_submit_parameters = " ".join(
+            part for part in (conf_parameters(conf), (spark_submit_parameters or "").strip()) if part
+        )
         arguments_all = dict(layout.arguments(lake)) if builtin else {}
         arguments_all.update(extra)
         self.arguments: dict[str, str] = arguments_all
@@ -293,8 +307,7 @@ class SparkServerlessJob(Construct):
             "EntryPoint": self.script_asset.s3_object_url,
             "EntryPointArguments": entry_arguments,
         }
-        if self.spark_submit_parameters:
-            spark_submit["SparkSubmitParameters"] = self.spark_submit_parameters
+        spark_submit["SparkSubmitParameters"] = self.spark_submit_parameters
         request: dict[str, Any] = {
             "ApplicationId": self.application_id,
             "ExecutionRoleArn": self.role.role_arn,

@@ -118,6 +118,10 @@ def write_lake(spark: Any, root: Path, *, seed: int = 1) -> LakeData:
     lines[2].append(json.dumps(rows_by_id["o4"]))
     rows_by_id[ADDRESS_ORDER_ID] = order(rng, ADDRESS_ORDER_ID, **ADDRESS_ORDER)
     lines[0].append(json.dumps(rows_by_id[ADDRESS_ORDER_ID]))
+    # Another customer at the same address, spelled in other letter case: 2 customers there.
+    neighbour = {**ADDRESS_ORDER, "customer_id": "c-neighbour", "street_name": "MAIN street"}
+    rows_by_id["addr-2"] = order(rng, "addr-2", **neighbour)
+    lines[1].append(json.dumps(rows_by_id["addr-2"]))
     for bad, _ in BAD_SALES:
         lines[1].append(bad if isinstance(bad, str) else json.dumps(order(rng, "x", **bad)))
     for number, chunk in enumerate(lines):

@@ -216,6 +216,55 @@ def test_label_and_history_features_match_a_plain_python_computation(first, lake
 
 
 @pytest.mark.spark
+def test_address_and_zip_features_match_a_plain_python_computation(first):
+    customers: dict[str, set[str]] = {}
+    orders: dict[str, int] = {}
+    for row in first["rows"].values():
+        customers.setdefault(row["full_address"].lower(), set()).add(row["customer_id"])
+        orders[row["zip_code"].upper()] = orders.get(row["zip_code"].upper(), 0) + 1
+    for row in first["rows"].values():
+        assert row["address_customers"] == len(customers[row["full_address"].lower()]), row["order_id"]
+        assert row["zip_orders"] == orders[row["zip_code"].upper()], row["order_id"]
+    assert first["rows"][ADDRESS_ORDER_ID]["address_customers"] == 2  # with addr-2, another customer
+
+
+@pytest.mark.spark
+def test_many_addresses_and_zip_codes_take_windows_with_the_same_result(
+    spark, lake, first, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(features, "BROADCAST_KEYS", 0)  # as if there were too many to broadcast
+    summary = _run(spark, lake, tmp_path / "windows")
+    table = spark.read.parquet(str(tmp_path / "windows" / "features" / "order_features"))
+    assert {row["order_id"]: row.asDict() for row in table.collect()} == first["rows"]
+    assert summary["train"] == first["summary"]["train"]
+
+
+@pytest.mark.spark
+def test_single_machine_floor_computes_the_same_outputs(first, lake, tmp_path):
+    """bench/features_floor.py (DuckDB) on the same lake: same counts per output and reason,
+    same feature values for every order: the bench's ratio compares the same work."""
+    pytest.importorskip("duckdb")
+    from bench.features_floor import compare_outputs, run_floor
+
+    floor = run_floor(
+        sales=str(lake.sales),
+        orders=str(lake.orders),
+        events=str(lake.events),
+        out=tmp_path / "floor",
+        seed=SEED,
+        validation_ratio=RATIO,
+    )
+    summary = first["summary"]
+    for name in ("features", "train", "validation", "score", "rejected", "rejected_by_reason"):
+        assert floor[name] == summary[name], name
+    compared = compare_outputs(first["out"], tmp_path / "floor", sample=len(first["rows"]))
+    assert compared["sampled"] == len(first["rows"]) and compared["mismatches"] == []
+    assert all(spark == duck for spark, duck in compared["counts"].values()), compared["counts"]
+    score_ids = {line.split(",")[0] for line in _lines(tmp_path / "floor" / "features" / "score")}
+    assert score_ids == {line.split(",")[0] for line in first["score"]}
+
+
+@pytest.mark.spark
 def test_stream_events_are_aggregated_per_customer(first, lake):
     for row in first["rows"].values():
         kinds = lake.events_by_customer.get(row["customer_id"], [])
@@ -297,3 +346,126 @@ def test_options_defaults_are_documented():
     for name in names:
         assert f"--{name}" in doc
     assert Options().validation_ratio == 0.2 and Options().seed == 42
+
+
+# -- files: the deployed Spark configuration, bounded files, no empty parts -------------------
+def _deployed_glue_conf() -> dict[str, str]:
+    """The Spark settings GlueEtlJob deploys by default (as the reference stack uses it), read
+    from the synthesized template."""
+    from aws_cdk import App, Stack
+    from aws_cdk.assertions import Template
+
+    from ml_constructs.process import GlueEtlJob
+    from ml_constructs.process.spark_job_parts import parse_conf_parameters
+    from ml_constructs.store import DataLake
+
+    stack = Stack(App(), "Deployed")
+    GlueEtlJob(stack, "Features", lake=DataLake(stack, "Lake"))
+    (job,) = Template.from_stack(stack).find_resources("AWS::Glue::Job").values()
+    return parse_conf_parameters(job["Properties"]["DefaultArguments"]["--conf"])
+
+
+@pytest.fixture
+def deployed_conf(spark):
+    conf = _deployed_glue_conf()
+    assert conf["spark.sql.shuffle.partitions"] == "16" and conf["spark.sql.adaptive.enabled"] == "true"
+    before = {key: spark.conf.get(key, None) for key in conf}
+    for key, value in conf.items():
+        spark.conf.set(key, value)
+    yield conf
+    for key, value in before.items():
+        if value is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, value)
+
+
+def _data_files(folder: Path) -> dict[str, list[Path]]:
+    """Data files (not _SUCCESS, not .crc) by the folder they are in, relative to ``folder``."""
+    found: dict[str, list[Path]] = {}
+    for file in folder.rglob("*"):
+        if file.is_file() and not file.name.startswith(("_", ".")):
+            found.setdefault(str(file.parent.relative_to(folder)), []).append(file)
+    return found
+
+
+OUTPUTS = {
+    "features_path": "features/order_features",
+    "rejected_path": "rejected",
+    "train_path": "features/train",
+    "validation_path": "features/validation",
+    "score_path": "features/score",
+}
+
+
+@pytest.mark.spark
+def test_deployed_configuration_writes_files_by_rows_not_by_partitions(
+    spark, lake, first, deployed_conf, tmp_path
+):
+    summary = _run(spark, lake, tmp_path / "deployed")
+    assert {k: v for k, v in summary.items() if k not in ("files", "outputs")} == {
+        k: v for k, v in first["summary"].items() if k not in ("files", "outputs")
+    }
+    table = spark.read.parquet(str(tmp_path / "deployed" / "features" / "order_features"))
+    assert {row["order_id"]: row.asDict() for row in table.collect()} == first["rows"]
+    for name, folder in OUTPUTS.items():
+        files = _data_files(tmp_path / "deployed" / folder)
+        assert all(f.stat().st_size > 0 for group in files.values() for f in group), name
+        # one file per month / per source / per CSV: the 16 shuffle partitions do not show
+        assert all(len(group) == 1 for group in files.values()), (name, files)
+        assert summary["files"][name] == sum(len(group) for group in files.values())
+    assert summary["files"]["rejected_path"] == 3  # sales, orders, events
+    assert summary["files"]["train_path"] == summary["files"]["score_path"] == 1
+    months = {(r["ordered_at"].year, r["ordered_at"].month) for r in first["rows"].values()}
+    assert summary["files"]["features_path"] == len(months)
+
+    # Fewer rows per file: more files, as many as the rows need, same lines.
+    per_file = 150
+    summary = _run(spark, lake, tmp_path / "small", rows_per_file=per_file)
+    for name in ("train", "validation", "score"):
+        folder = tmp_path / "small" / "features" / name
+        (parts,) = _data_files(folder).values()
+        assert len(parts) == -(-summary[name] // per_file) == summary["files"][f"{name}_path"]
+        assert all(len(p.read_text().splitlines()) <= per_file * 1.5 for p in parts)  # hash buckets
+        assert _lines(folder) == first[name]
+    assert summary["files"]["train_path"] > 1
+    by_month: dict[str, int] = {}
+    for row in first["rows"].values():
+        key = f"order_year={row['order_year']}/order_month={row['order_month']}"
+        by_month[key] = by_month.get(key, 0) + 1
+    got = _data_files(tmp_path / "small" / "features" / "order_features")
+    assert {k: len(v) for k, v in got.items()} == {k: -(-n // per_file) for k, n in by_month.items()}
+    assert all(f.stat().st_size > 0 for group in got.values() for f in group)
+
+
+@pytest.mark.spark
+def test_tiny_data_and_empty_outputs_have_no_empty_files(spark, deployed_conf, tmp_path):
+    """Two orders of one customer a day apart: one labeled (train or validation), one unknown
+    (score), no rejected rows. No output gets a 0-byte file; an output without rows has no
+    data file at all, also where an earlier run left one."""
+    sales = tmp_path / "sales"
+    sales.mkdir()
+    rows = [
+        {"order_id": "t1", "customer_id": "c1", "street_number": "1", "street_name": "Main Street",
+         "zip_code": "98101", "amount": 10, "quantity": 1, "ordered_at": "2024-03-01T10:00:00Z"},
+        {"order_id": "t2", "customer_id": "c1", "street_number": "1", "street_name": "Main Street",
+         "zip_code": "98101", "amount": 12, "quantity": 2, "ordered_at": "2024-03-02T10:00:00Z"},
+    ]  # fmt: skip
+    (sales / "part-0.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "out"
+    stale = out / "features" / "validation" / "part-00000-old.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("1,2,3\n")
+    summary = features.run(
+        spark, parse_args([f"--sales_path={sales}", "--events_path=", f"--output_path={out}", "--seed=1"])
+    )
+    # t1: t2 follows within 30 days -> 1; t2: the window reaches past the newest order -> unknown
+    assert (summary["features"], summary["score"], summary["train"] + summary["validation"]) == (2, 1, 1)
+    assert summary["rejected"] == 0 and summary["files"]["rejected_path"] == 0
+    for name, folder in OUTPUTS.items():
+        files = [f for group in _data_files(out / folder).values() for f in group]
+        assert all(f.stat().st_size > 0 for f in files), (name, files)
+        assert len(files) == summary["files"][name]
+    empty_split = "validation" if summary["train"] else "train"
+    assert summary["files"][f"{empty_split}_path"] == 0 and not stale.exists()
+    assert summary["files"]["score_path"] == 1 and summary["files"]["features_path"] == 1

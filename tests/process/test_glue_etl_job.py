@@ -23,6 +23,7 @@ from ml_constructs.process import (
     JobTrigger,
     LakePath,
 )
+from ml_constructs.process.spark_job_parts import parse_conf_parameters
 from ml_constructs.store import DataLake, Zone
 from ml_constructs.testing import normalize_template
 from tests.harness import actions_of, build_error, scenario
@@ -340,6 +341,33 @@ def test_bring_your_own_role_gets_the_grants_and_names_the_log_groups():
     built.template.resource_count_is("AWS::IAM::Role", 1)
 
 
+def test_spark_settings_scale_with_the_workers_and_can_be_overridden(default):
+    _, job, _ = default.built
+    args = default.one("AWS::Glue::Job")["DefaultArguments"]
+    # Glue's form: the value of one --conf argument is "k=v --conf k2=v2".
+    assert args["--conf"] == (
+        "spark.sql.shuffle.partitions=16 --conf spark.sql.adaptive.enabled=true "
+        "--conf spark.sql.adaptive.coalescePartitions.enabled=true "
+        "--conf spark.sql.optimizer.canChangeCachedPlanOutputPartitioning=true"
+    )  # 2 x (2 G.1X workers x 4 vCPU), not Spark's 200
+    assert parse_conf_parameters(args["--conf"]) == job.spark_conf
+
+    def build(stack: Stack):
+        return GlueEtlJob(
+            stack,
+            "Job",
+            lake=DataLake(stack, "Lake"),
+            worker_type=GlueWorkerType.G_2X,
+            number_of_workers=10,
+            spark_conf={"spark.sql.adaptive.enabled": "false"},
+        )
+
+    built = scenario(build, compliance=False)
+    conf = parse_conf_parameters(built.one("AWS::Glue::Job")["DefaultArguments"]["--conf"])
+    assert conf["spark.sql.shuffle.partitions"] == "160"  # 2 x 10 x 8 vCPU
+    assert conf["spark.sql.adaptive.enabled"] == "false"
+
+
 def _error(**kwargs) -> str:
     def build(stack: Stack):
         GlueEtlJob(stack, "Job", **{"lake": DataLake(stack, "Lake"), **kwargs})
@@ -367,6 +395,11 @@ def _error(**kwargs) -> str:
         ({"script": "missing.py"}, "invalid script='missing.py'; allowed: an existing .py file"),
         ({"script": MY_SCRIPT}, "invalid crawl_path=None; allowed: the LakePath your script writes"),
         ({"arguments": {"seed": "1"}}, "invalid arguments='seed'; allowed: keys of the form '--name'"),
+        (
+            {"arguments": {"--conf": "spark.a=1"}},
+            "invalid arguments\\['--conf'\\]='spark.a=1'; allowed: no '--conf' \\(use spark_conf=\\)",
+        ),
+        ({"spark_conf": {"spark.a": ""}}, "invalid spark_conf\\['spark.a'\\]=''; allowed: a non-empty"),
         ({"reads": [LakePath(Zone.RAW, "/abs")]}, "invalid reads.prefix='/abs'"),
         ({"trigger": JobTrigger.schedule("rate(1 day)")}, "invalid trigger.cron='rate\\(1 day\\)'"),
         (

@@ -22,6 +22,7 @@ from ml_constructs.process import (
     SparkCapacity,
     SparkServerlessJob,
 )
+from ml_constructs.process.spark_job_parts import parse_conf_parameters
 from ml_constructs.store import DataLake, Zone
 from ml_constructs.testing import normalize_template
 from tests.harness import actions_of, build_error, scenario
@@ -195,9 +196,46 @@ def test_vpc_own_script_and_settings():
     assert '\\"ResultPath\\":null' in definition  # by default the state's input passes through
     assert request["ExecutionTimeoutMinutes"] == 240
     assert request["JobDriver"]["SparkSubmit"]["EntryPointArguments"] == ["--day", "2024-01-01"]
-    assert request["JobDriver"]["SparkSubmit"]["SparkSubmitParameters"] == "--conf spark.executor.cores=2"
+    assert request["JobDriver"]["SparkSubmit"]["SparkSubmitParameters"] == (
+        "--conf spark.sql.shuffle.partitions=128 --conf spark.sql.adaptive.enabled=true "
+        "--conf spark.sql.adaptive.coalescePartitions.enabled=true "
+        "--conf spark.sql.optimizer.canChangeCachedPlanOutputPartitioning=true --conf spark.executor.cores=2"
+    )
     text = json.dumps(built.policy_statements("CompactExecutionRole"))
     assert "/compact*" in text and "/features/" not in text
+
+
+def test_spark_settings_scale_with_the_capacity_and_can_be_overridden(default):
+    _, job, _ = default.built
+    submit = job.job_run_request()["JobDriver"]["SparkSubmit"]["SparkSubmitParameters"]
+    assert parse_conf_parameters(submit) == {
+        "spark.sql.shuffle.partitions": "32",  # 2 x 16 vCPU, not Spark's 200
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
+    }
+    assert job.spark_conf == parse_conf_parameters(submit)
+
+    def build(stack: Stack):
+        return SparkServerlessJob(
+            stack,
+            "Job",
+            lake=DataLake(stack, "Lake"),
+            maximum_capacity=SparkCapacity(cpu=4, memory_gb=16),
+            spark_conf={"spark.sql.adaptive.enabled": "false", "spark.sql.files.maxRecordsPerFile": "1000"},
+            spark_submit_parameters="--conf spark.sql.shuffle.partitions=5",
+        )
+
+    job = scenario(build, compliance=False).built
+    submit = job.job_run_request()["JobDriver"]["SparkSubmit"]["SparkSubmitParameters"]
+    assert parse_conf_parameters(submit) == {
+        "spark.sql.shuffle.partitions": "5",  # spark-submit: the later --conf wins
+        "spark.sql.adaptive.enabled": "false",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
+        "spark.sql.files.maxRecordsPerFile": "1000",
+    }
+    assert job.spark_conf["spark.sql.shuffle.partitions"] == "8"  # 2 x 4 vCPU
 
 
 def _error(**kwargs) -> str:
@@ -230,6 +268,11 @@ def _error(**kwargs) -> str:
             "invalid layout.repeat_window_days=0; allowed: 1..",
         ),
         ({"script": Path(__file__).with_suffix(".txt")}, "invalid script=.*; allowed: an existing .py file"),
+        ({"spark_conf": {"shuffle": "1"}}, "invalid spark_conf='shuffle'; allowed: keys of the form"),
+        (
+            {"spark_conf": {"spark.driver.extraJavaOptions": "-Da=1 -Db=2"}},
+            "invalid spark_conf\\['spark.driver.extraJavaOptions'\\]='-Da=1 -Db=2'; allowed: a non-empty",
+        ),
     ],
 )
 def test_bad_arguments_are_rejected_with_a_clear_message(kwargs, message):

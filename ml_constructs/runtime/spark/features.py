@@ -46,6 +46,11 @@ Label ``repeat_order``: 1 when the same customer orders again within ``--repeat_
 (default 30) of this order, 0 when they do not, unknown (NULL; the order goes to the score set)
 when that window reaches past the newest order in the data.
 
+Files: every output gets ``ceil(rows / --rows_per_file)`` files (default 1,000,000 rows per
+file; per month of the feature table, per source of the rejected rows), whatever
+``spark.sql.shuffle.partitions`` is, and never an empty one: an output without rows has no data
+file at all (SageMaker's XGBoost refuses empty CSV objects). The summary counts them.
+
 Split: an order goes to validation when ``xxhash64(order_id, seed)`` falls in the first
 ``--validation_ratio`` (default 0.2) of the hash range: stable per order, independent of
 partitioning and file order; ``--seed`` (default 42) changes it.
@@ -56,6 +61,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -123,6 +129,12 @@ FEATURE_TABLE_COLUMNS = (
     "order_month",
 )
 SPLIT_BUCKETS = 1_000_000
+SPLITS = ("train", "validation", "score")
+# The most keys (addresses, zip codes) whose counts are broadcast to every task (about 50 MB).
+BROADCAST_KEYS = 500_000
+# Persisted frames are read several times: kept as deserialized column batches (PySpark's
+# MEMORY_AND_DISK would serialize them and deserialize them again on every read).
+CACHED = StorageLevel.MEMORY_AND_DISK_DESER
 # Sources of order versions, from least to most authoritative.
 PRIORITY_SALES, PRIORITY_DMS_LOAD, PRIORITY_DMS_CDC = 0, 1, 2
 
@@ -161,6 +173,7 @@ class Options:
     validation_ratio: float = 0.2
     seed: int = 42
     repeat_window_days: int = 30
+    rows_per_file: int = 1_000_000
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -203,6 +216,8 @@ def parse_args(argv: list[str]) -> Options:
         raise ArgumentError(f"--validation_ratio={options.validation_ratio}: allowed: between 0 and 1")
     if not 1 <= options.repeat_window_days <= 3650:
         raise ArgumentError(f"--repeat_window_days={options.repeat_window_days}: allowed: 1..3650")
+    if not 1 <= options.rows_per_file <= 1_000_000_000:
+        raise ArgumentError(f"--rows_per_file={options.rows_per_file}: allowed: 1..1000000000")
     if not options.sales_path and not options.orders_path:
         raise ArgumentError("--sales_path or --orders_path: at least one order source is required")
     if not options.orders_commit_field or options.orders_commit_field in ORDER_FIELDS:
@@ -333,22 +348,16 @@ def _order_versions(spark: SparkSession, options: Options) -> DataFrame:
         if frame is None:
             continue
         frame = frame.withColumnRenamed(options.orders_commit_field, "_commit")
-        file_name = F.regexp_extract(F.col("_file"), r"([^/]+)$", 1)
+        file_name = _file_name()
         if source == "sales":
             priority = F.lit(PRIORITY_SALES)
         else:
             priority = F.when(file_name.startswith("LOAD"), PRIORITY_DMS_LOAD).otherwise(PRIORITY_DMS_CDC)
-        parts.append(
-            frame.withColumn("_source", F.lit(source))
-            .withColumn("_priority", priority)
-            .withColumn("_file_name", file_name)
-        )
+        parts.append(frame.withColumn("_source", F.lit(source)).withColumn("_priority", priority))
     if not parts:
         empty = _empty(spark, wanted).withColumnRenamed(options.orders_commit_field, "_commit")
         parts.append(
-            empty.withColumn("_source", F.lit("sales"))
-            .withColumn("_priority", F.lit(PRIORITY_SALES))
-            .withColumn("_file_name", F.lit(""))
+            empty.withColumn("_source", F.lit("sales")).withColumn("_priority", F.lit(PRIORITY_SALES))
         )
     versions = parts[0]
     for part in parts[1:]:
@@ -356,12 +365,16 @@ def _order_versions(spark: SparkSession, options: Options) -> DataFrame:
     return versions
 
 
+def _file_name() -> Column:
+    return F.regexp_extract(F.col("_file"), r"([^/]+)$", 1)
+
+
 def _checked_orders(versions: DataFrame) -> DataFrame:
     """Every order version with typed columns and ``reason`` (NULL for the clean winners)."""
     latest_first = Window.partitionBy("_key").orderBy(
         F.col("_priority").desc(),
         F.col("_commit").desc_nulls_last(),
-        F.col("_file_name").desc(),
+        _file_name().desc(),  # a sort key, not a column the shuffle carries
         F.col("_row").desc(),
     )
     frame = (
@@ -370,14 +383,16 @@ def _checked_orders(versions: DataFrame) -> DataFrame:
         .withColumn("_version", F.row_number().over(latest_first))
         .withColumn("_original", _original((*ORDER_FIELDS, "Op")))
     )
-    for name in ORDER_FIELDS:
-        frame = frame.withColumn(name, _text(name, collapse=name in ADDRESS_FIELDS))
-    frame = (
-        frame.withColumn("channel", F.lower(F.coalesce(F.col("channel"), F.lit(DEFAULT_CHANNEL))))
-        .withColumn("_op", F.upper(F.trim(F.col("Op"))))
-        .withColumn("_amount", _try_cast("amount", "double"))
-        .withColumn("_quantity", _try_cast("quantity", "double"))
-        .withColumn("_ordered_at", _try_cast("ordered_at", "timestamp"))
+    # One projection per step (withColumns), not one per column: smaller plans, faster planning.
+    frame = frame.withColumns({name: _text(name, collapse=name in ADDRESS_FIELDS) for name in ORDER_FIELDS})
+    frame = frame.withColumns(
+        {
+            "channel": F.lower(F.coalesce(F.col("channel"), F.lit(DEFAULT_CHANNEL))),
+            "_op": F.upper(F.trim(F.col("Op"))),
+            "_amount": _try_cast("amount", "double"),
+            "_quantity": _try_cast("quantity", "double"),
+            "_ordered_at": _try_cast("ordered_at", "timestamp"),
+        }
     )
 
     amount, quantity = F.col("_amount"), F.col("_quantity")
@@ -414,7 +429,19 @@ def _checked_orders(versions: DataFrame) -> DataFrame:
         .when(F.col("_op") == "D", F.lit("deleted at source (DMS Op=D)"))
         .when(invalid != "", invalid)
     )
-    return frame.withColumn("reason", reason)
+    frame = frame.withColumn("reason", reason)
+    # The rejected record and file, for rejected rows only: clean rows keep NULLs, not copies.
+    rejected = F.col("reason").isNotNull()
+    return frame.select(
+        *ORDER_FIELDS,
+        "_amount",
+        "_quantity",
+        "_ordered_at",
+        "_source",
+        F.when(rejected, F.col("_file")).alias("_file"),
+        "reason",
+        F.when(rejected, _record()).alias("record"),
+    )
 
 
 def _address() -> Column:
@@ -422,7 +449,12 @@ def _address() -> Column:
     return F.concat_ws(" ", *[F.col(p) for p in ADDRESS_FIELDS])
 
 
-def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> DataFrame:
+def _order_features(
+    clean: DataFrame, options: Options, newest_seconds: int, distinct_addresses: int, distinct_zips: int
+) -> DataFrame:
+    """The order features in one shuffle of the wide frame, by customer (the event aggregates
+    then join on the same partitioning); address and zip code counts come from small broadcast
+    aggregates (windows, two more shuffles, past :data:`BROADCAST_KEYS` keys)."""
     frame = clean.select(
         "order_id",
         "customer_id",
@@ -435,6 +467,36 @@ def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> 
         F.col("_quantity").cast("int").alias("quantity"),
     ).withColumn("full_address", _address())
 
+    # Per address and per zip code: a small aggregate of the persisted clean orders, broadcast,
+    # where there are few enough keys (no shuffle of this frame); else a window.
+    address = F.lower("full_address")
+    if distinct_addresses <= BROADCAST_KEYS:
+        addresses = clean.groupBy(F.lower(_address()).alias("_address")).agg(
+            # a set per address (its few customers) in one aggregation, not count_distinct's two
+            F.size(F.collect_set("customer_id")).alias("address_customers")
+        )
+        frame = (
+            frame.withColumn("_address", address)
+            .join(F.broadcast(addresses), "_address", "left")
+            .drop("_address")
+        )
+    else:
+        # the highest dense rank of a customer in the address = its distinct customers, without
+        # size(collect_set(...))'s set per row
+        ranked = Window.partitionBy(address).orderBy("customer_id")
+        frame = (
+            frame.withColumn("_rank", F.dense_rank().over(ranked))
+            .withColumn("address_customers", F.max("_rank").over(Window.partitionBy(address)))
+            .drop("_rank")
+        )
+    zip_code = F.upper("zip_code")
+    if distinct_zips <= BROADCAST_KEYS:
+        zips = clean.groupBy(zip_code.alias("_zip")).agg(F.count("*").alias("zip_orders"))
+        frame = frame.withColumn("_zip", zip_code).join(F.broadcast(zips), "_zip", "left").drop("_zip")
+    else:
+        frame = frame.withColumn("zip_orders", F.count("*").over(Window.partitionBy(zip_code)))
+    frame = frame.withColumn("address_customers", F.col("address_customers").cast("long"))
+
     history = Window.partitionBy("customer_id").orderBy("ordered_at", "order_id")
     before = history.rowsBetween(Window.unboundedPreceding, -1)
     seconds = F.expr("unix_seconds(ordered_at)")
@@ -443,41 +505,32 @@ def _order_features(clean: DataFrame, options: Options, newest_seconds: int) -> 
     window_seconds = options.repeat_window_days * 86400
     next_gap = F.expr("unix_seconds(_next_ordered_at)") - seconds
     window_fits = seconds + window_seconds <= F.lit(newest_seconds)  # the window is fully observed
-    frame = (
-        frame.withColumn("customer_prior_orders", F.row_number().over(history) - 1)
-        .withColumn(
-            "customer_prior_amount_avg", F.round(F.coalesce(F.avg("amount").over(before), F.lit(0.0)), 4)
-        )
-        .withColumn("_previous_ordered_at", previous)
-        .withColumn("_next_ordered_at", following)
-        .withColumn(
-            "days_since_prior_order",
-            F.coalesce(
-                F.round((seconds - F.expr("unix_seconds(_previous_ordered_at)")) / 86400.0, 3),
-                F.lit(-1.0),
+    frame = frame.withColumns(
+        {
+            "customer_prior_orders": F.row_number().over(history) - 1,
+            "customer_prior_amount_avg": F.round(F.coalesce(F.avg("amount").over(before), F.lit(0.0)), 4),
+            "_previous_ordered_at": previous,
+            "_next_ordered_at": following,
+        }
+    ).withColumns(
+        {
+            "days_since_prior_order": F.coalesce(
+                F.round((seconds - F.expr("unix_seconds(_previous_ordered_at)")) / 86400.0, 3), F.lit(-1.0)
             ),
-        )
-        .withColumn(
-            LABEL,
-            F.when(F.col("_next_ordered_at").isNotNull() & (next_gap <= window_seconds), 1)
+            LABEL: F.when(F.col("_next_ordered_at").isNotNull() & (next_gap <= window_seconds), 1)
             .when(F.col("_next_ordered_at").isNotNull() | window_fits, 0)
             .cast("int"),
-        )
+        }
     )
-    # Windows rather than aggregate-and-join: the frame is computed once, not once per join side.
-    same_address = Window.partitionBy(F.lower("full_address"))
-    same_zip = Window.partitionBy(F.upper("zip_code"))
-    frame = frame.withColumn(
-        "address_customers", F.size(F.collect_set("customer_id").over(same_address)).cast("long")
-    ).withColumn("zip_orders", F.count("*").over(same_zip))
-    for channel in CHANNELS:
-        frame = frame.withColumn(f"channel_{channel}", (F.col("channel") == channel).cast("int"))
-    return (
-        frame.withColumn("unit_price", F.round(F.col("amount") / F.col("quantity"), 4))
-        .withColumn("order_hour", F.hour("ordered_at"))
-        .withColumn("order_dow", F.dayofweek("ordered_at"))
-        .withColumn("order_year", F.year("ordered_at"))
-        .withColumn("order_month", F.month("ordered_at"))
+    return frame.withColumns(
+        {
+            **{f"channel_{channel}": (F.col("channel") == channel).cast("int") for channel in CHANNELS},
+            "unit_price": F.round(F.col("amount") / F.col("quantity"), 4),
+            "order_hour": F.hour("ordered_at"),
+            "order_dow": F.dayofweek("ordered_at"),
+            "order_year": F.year("ordered_at"),
+            "order_month": F.month("ordered_at"),
+        }
     )
 
 
@@ -505,7 +558,11 @@ def _events(spark: SparkSession, options: Options) -> tuple[DataFrame | None, Da
     aggregates = (
         frame.where(F.col("reason").isNull())
         .groupBy(F.col("_key").alias("customer_id"))
-        .agg(F.count("*").alias("customer_events"), F.count_distinct("_kind").alias("customer_event_types"))
+        .agg(
+            F.count("*").alias("customer_events"),
+            # a set per customer (few event types) in one aggregation, not count_distinct's two
+            F.size(F.collect_set("_kind")).alias("customer_event_types"),
+        )
     )
     return aggregates, rejected
 
@@ -521,14 +578,22 @@ def validation_flag(seed: int, ratio: float) -> Column:
 def run(spark: SparkSession, options: Options) -> dict[str, Any]:
     """Build features, splits and rejected rows; return a summary of what was written."""
     spark.conf.set("spark.sql.session.timeZone", "UTC")
-    checked = _checked_orders(_order_versions(spark, options)).persist(StorageLevel.MEMORY_AND_DISK)
+    checked = _checked_orders(_order_versions(spark, options)).persist(CACHED)
     clean = checked.where(F.col("reason").isNull())
     newest = clean.agg(
         F.max(F.expr("unix_seconds(_ordered_at)")).alias("seconds"),
         F.date_format(F.max("_ordered_at"), "yyyy-MM-dd'T'HH:mm:ss'Z'").alias("text"),
+        F.approx_count_distinct(F.lower(_address())).alias("addresses"),
+        F.approx_count_distinct(F.upper("zip_code")).alias("zips"),
     ).first()
     assert newest is not None  # an aggregate without grouping always has one row
-    features = _order_features(clean, options, newest["seconds"] or 0)
+    LOG.info(
+        "orders read, validated and de-duplicated (newest order %s, about %d addresses, %d zip codes)",
+        newest["text"],
+        newest["addresses"],
+        newest["zips"],
+    )
+    features = _order_features(clean, options, newest["seconds"] or 0, newest["addresses"], newest["zips"])
 
     event_aggregates, rejected_events = _events(spark, options)
     if event_aggregates is not None:
@@ -541,57 +606,156 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         features.withColumn("customer_events", F.coalesce(F.col("customer_events"), F.lit(0)).cast("long"))
         .withColumn("customer_event_types", F.coalesce(F.col("customer_event_types"), F.lit(0)).cast("long"))
         .select(*FEATURE_TABLE_COLUMNS)
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .persist(CACHED)
     )
 
     rejected = checked.where(F.col("reason").isNotNull()).select(
-        F.col("_source").alias("source"),
-        "reason",
-        _record().alias("record"),
-        F.col("_file").alias("file"),
+        F.col("_source").alias("source"), "reason", "record", F.col("_file").alias("file")
     )
     if rejected_events is not None:
         rejected = rejected.unionByName(rejected_events)
-    rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
+    rejected = rejected.persist(CACHED)
 
-    features.write.mode("overwrite").partitionBy("order_year", "order_month").parquet(options.features_path)
-    rejected.write.mode("overwrite").partitionBy("source").json(options.rejected_path)
-
+    # Count first: the counts size every output's files and make the summary.
     in_validation = validation_flag(options.seed, options.validation_ratio)
-    labeled = features.where(F.col(LABEL).isNotNull())
-    csv_columns = [F.col(LABEL), *[F.col(c) for c in FEATURE_COLUMNS]]
-    train = labeled.where(~in_validation).select(*csv_columns)
-    validation = labeled.where(in_validation).select(*csv_columns)
-    score = features.where(F.col(LABEL).isNull()).select("order_id", *FEATURE_COLUMNS)
-    for frame, path in (
-        (train, options.train_path),
-        (validation, options.validation_path),
-        (score, options.score_path),
-    ):
-        frame.write.mode("overwrite").option("header", "false").csv(path)
-
-    reasons = {
-        f"{row['source']}: {row['reason']}": row["count"]
-        for row in rejected.groupBy("source", "reason").count().collect()
-    }
     labeled_flag = F.col(LABEL).isNotNull()
-    counts = features.agg(
-        F.count("*").alias("features"),
-        F.sum((labeled_flag & ~in_validation).cast("long")).alias("train"),
-        F.sum((labeled_flag & in_validation).cast("long")).alias("validation"),
-        F.sum((~labeled_flag).cast("long")).alias("score"),
-    ).first()
-    assert counts is not None
+    months = (
+        features.groupBy("order_year", "order_month")
+        .agg(
+            F.count("*").alias("features"),
+            F.sum((labeled_flag & ~in_validation).cast("long")).alias("train"),
+            F.sum((labeled_flag & in_validation).cast("long")).alias("validation"),
+            F.sum((~labeled_flag).cast("long")).alias("score"),
+        )
+        .collect()
+    )
+    counts = {name: sum(int(row[name] or 0) for row in months) for name in ("features", *SPLITS)}
+    LOG.info("features computed: %s", counts)
+    reason_rows = rejected.groupBy("source", "reason").count().collect()
+    by_source: dict[tuple[Any, ...], int] = {}
+    for row in reason_rows:
+        by_source[(row["source"],)] = by_source.get((row["source"],), 0) + row["count"]
+
+    per_file = options.rows_per_file
+    csv_columns = [F.col(LABEL), *[F.col(c) for c in FEATURE_COLUMNS]]
+    labeled = features.where(labeled_flag)
+    splits = {
+        "train": labeled.where(~in_validation).select(*csv_columns),
+        "validation": labeled.where(in_validation).select(*csv_columns),
+        "score": features.where(~labeled_flag).select("order_id", *FEATURE_COLUMNS),
+    }
+    month_rows = {(row["order_year"], row["order_month"]): row["features"] for row in months}
+    writes = [
+        (
+            "features_path",
+            _spread(features, ("order_year", "order_month"), month_rows, per_file, F.xxhash64("order_id"))
+            .write.mode("overwrite")
+            .partitionBy("order_year", "order_month")
+            .format("parquet"),
+        ),
+        (
+            "rejected_path",
+            _spread(rejected, ("source",), by_source, per_file, F.xxhash64("file", "record"))
+            .write.mode("overwrite")
+            .partitionBy("source")
+            .format("json"),
+        ),
+    ]
+    for name, frame in splits.items():
+        spread = _files(frame, counts[name], per_file, F.xxhash64(*frame.columns))
+        writes.append(
+            (f"{name}_path", spread.write.mode("overwrite").option("header", "false").format("csv"))
+        )
+
+    def write(name: str, writer: Any) -> int:
+        path = getattr(options, name)
+        writer.save(path)
+        count = _drop_empty_files(spark, path)
+        LOG.info("%s: %d data files at %s", name, count, path)
+        return count
+
+    # The five writes run as concurrent jobs: a one-file output is one task, and the others'
+    # tasks keep the remaining cores busy meanwhile.
+    with ThreadPoolExecutor(max_workers=len(writes)) as pool:
+        running = {name: pool.submit(write, name, writer) for name, writer in writes}
+        files = {name: future.result() for name, future in running.items()}
+
+    reasons = {f"{row['source']}: {row['reason']}": row["count"] for row in reason_rows}
     summary = {
-        **{name: int(counts[name] or 0) for name in ("features", "train", "validation", "score")},
+        **counts,
         "rejected": sum(reasons.values()),
         "rejected_by_reason": dict(sorted(reasons.items())),
         "newest_order": newest["text"],
         "outputs": {name: getattr(options, name) for name in OUTPUT_DEFAULTS},
+        "files": files,
     }
     for frame in (rejected, features, checked):
         frame.unpersist()
     return summary
+
+
+# -- writing ----------------------------------------------------------------------------------
+def _file_count(rows: int, rows_per_file: int) -> int:
+    return max(1, -(-rows // rows_per_file))
+
+
+def _spread(
+    frame: DataFrame,
+    keys: tuple[str, ...],
+    rows_by_group: dict[tuple[Any, ...], int],
+    rows_per_file: int,
+    spread_by: Column,
+) -> DataFrame:
+    """``frame`` shuffled for a write partitioned by ``keys``: each group of ``keys`` lands in
+    ``ceil(rows / rows_per_file)`` buckets (by ``spread_by``, a hash), each bucket in one task,
+    so the group gets that many files however many shuffle partitions there are (one task for
+    all when everything fits in one file). A partitioned write opens a file only for rows it
+    gets: no empty files."""
+    if sum(rows_by_group.values()) <= rows_per_file:
+        return frame.coalesce(1)  # every group fits in one file: one task, no shuffle
+    files = {group: _file_count(rows, rows_per_file) for group, rows in rows_by_group.items()}
+    split = {group: count for group, count in files.items() if count > 1}
+    bucket = F.lit(0)
+    if split:
+        group_key = F.concat_ws("|", *[F.col(k).cast("string") for k in keys])
+        lookup = F.create_map(
+            *[c for group, count in split.items() for c in (F.lit("|".join(map(str, group))), F.lit(count))]
+        )
+        bucket = F.pmod(spread_by, F.coalesce(lookup[group_key], F.lit(1)))
+    return frame.repartition(sum(files.values()) or 1, *[F.col(k) for k in keys], bucket)
+
+
+def _files(frame: DataFrame, rows: int, rows_per_file: int, spread_by: Column) -> DataFrame:
+    """``frame`` in ``ceil(rows / rows_per_file)`` partitions, one file each: one partition
+    without a shuffle when it fits in one file, else hash buckets of ``spread_by``."""
+    count = _file_count(rows, rows_per_file)
+    return frame.coalesce(1) if count == 1 else frame.repartition(count, spread_by)
+
+
+def _drop_empty_files(spark: SparkSession, path: str) -> int:
+    """Delete 0-byte data files under ``path`` (Spark writes one for an output without rows; the
+    built-in XGBoost container refuses them) and return how many data files remain."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    folder = jvm.org.apache.hadoop.fs.Path(path)
+    fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(folder):
+        return 0
+    remaining = 0
+    found = fs.listFiles(folder, True)
+    empty = []
+    while found.hasNext():
+        status = found.next()
+        name = status.getPath().getName()
+        if name.startswith(("_", ".")):
+            continue  # _SUCCESS, checksums: not data
+        if status.getLen() == 0:
+            empty.append(status.getPath())
+        else:
+            remaining += 1
+    for file in empty:
+        fs.delete(file, False)
+    return remaining
 
 
 def main(argv: list[str] | None = None) -> int:

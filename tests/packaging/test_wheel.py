@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -28,27 +27,6 @@ ObjectTrigger(stack, "Files", lake=lake, schema=schema)
 assembly = app.synth()
 print(json.dumps({"file": ml_constructs.__file__, "stacks": [s.stack_name for s in assembly.stacks]}))
 """
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    # Build from a clean copy: setuptools' build/ folder would otherwise land in the repo and
-    # keep files deleted from the source in later wheels.
-    source = tmp_path_factory.mktemp("source")
-    shutil.copytree(
-        ROOT / "ml_constructs", source / "ml_constructs", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet"]
-        + ["-w", str(out), str(source)],
-        check=True,
-        capture_output=True,
-    )
-    (found,) = out.glob("ml_constructs-*.whl")
-    return found
 
 
 def test_wheel_contains_runtime_assets_and_py_typed(wheel):

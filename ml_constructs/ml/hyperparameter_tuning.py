@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -32,6 +32,7 @@ from ._jobs import (
 from ._jobs import (
     job_name_prefix as check_name,
 )
+from ._requests import check_overrides, finish_request
 from .model_registry import ModelPackageGroup
 from .training_job import TrainingJob
 
@@ -179,6 +180,12 @@ class HyperparameterTuning(Construct):
         model_registry: register the best model in this :class:`ModelPackageGroup` (a last
             step of the on-demand state machine; pending manual approval).
         removal_policy / log_retention: of the state machine's log group.
+        request_overrides: members merged deeply into every ``CreateHyperParameterTuningJob``
+            request (:meth:`request`, :meth:`task`), e.g. ``{"Autotune": {"Mode": "Enabled"}}`` or
+            ``{"TrainingJobDefinition": {"RetryStrategy": {...}}}``; ``None`` removes a member.
+            Checked against botocore's model at synth.
+
+    Every request carries the stack's tags (``Tags``); SageMaker passes them to the trials.
     """
 
     def __init__(
@@ -201,8 +208,10 @@ class HyperparameterTuning(Construct):
         model_registry: ModelPackageGroup | None = None,
         removal_policy: RemovalPolicy | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        request_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self.request_overrides = check_overrides(self, "request_overrides", request_overrides)
         if not isinstance(training, TrainingJob):
             raise invalid(self, "training", training, "a TrainingJob")
         check_choice(self, "strategy", strategy, [s.value for s in TuningStrategy] + list(TuningStrategy))
@@ -267,6 +276,8 @@ class HyperparameterTuning(Construct):
         self.job_name_prefix = job_name_prefix_for_tuning(self, job_name_prefix)
         tuned = {r.name for r in self.ranges}
         self.static_hyperparameters = {k: v for k, v in training.hyperparameters.items() if k not in tuned}
+
+        self.request()  # fail at synth, with this path, on overrides SageMaker would reject
 
         timeout = self.max_runtime_seconds or MAX_JOB_SECONDS
         definition = (
@@ -409,6 +420,15 @@ class HyperparameterTuning(Construct):
 
     def request(self, *, job_name: str | None = None) -> dict[str, Any]:
         """The ``CreateHyperParameterTuningJob`` request (CDK tokens where values come at deploy)."""
+        return finish_request(
+            self,
+            "request_overrides",
+            "CreateHyperParameterTuningJob",
+            self._request(job_name=job_name),
+            self.request_overrides,
+        )
+
+    def _request(self, *, job_name: str | None = None) -> dict[str, Any]:
         request: dict[str, Any] = {
             "HyperParameterTuningJobName": job_name or f"{self.job_name_prefix}-manual",
             "HyperParameterTuningJobConfig": self._config(),
@@ -441,7 +461,7 @@ class HyperparameterTuning(Construct):
         ``instance_type_path`` at an instance type for the trials (see ``TrainingJob.task``).
         The role running it needs :meth:`grant_run`.
         """
-        params = self.request()
+        params = self._request()
         del params["HyperParameterTuningJobName"]
         params.update(
             name_field(
@@ -460,6 +480,9 @@ class HyperparameterTuning(Construct):
             resources = definition["ResourceConfig"]
             del resources["InstanceType"]
             resources["InstanceType.$"] = instance_type_path
+        params = finish_request(
+            self, "request_overrides", "CreateHyperParameterTuningJob", params, self.request_overrides
+        )
         state = {
             "Type": "Task",
             "Comment": f"Tune with {self.node.path}",

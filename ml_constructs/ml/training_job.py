@@ -41,6 +41,7 @@ from ._jobs import (
     sync_resource,
     unique_name_expression,
 )
+from ._requests import check_overrides, finish_request
 from .images import SageMakerImage
 
 # Training job names: 63 characters; the prefix leaves room for '-' and a 36-character UUID.
@@ -156,6 +157,13 @@ class TrainingJob(Construct):
         environment: environment variables of the container (up to 100).
         removal_policy / log_retention: of the state machine's log group (default the lake's
             removal policy, three months).
+        request_overrides: members merged deeply into every ``CreateTrainingJob`` request
+            (:meth:`request`, :meth:`task`) for what the arguments do not cover, e.g.
+            ``{"ProfilerConfig": {...}, "Tags": [...]}``; ``None`` removes a member. The merged
+            request is checked against botocore's model at synth. (Tuning builds its own
+            request: see ``HyperparameterTuning(request_overrides=)``.)
+
+    Every request carries the stack's tags (``Tags``), so the jobs' cost can be allocated.
     """
 
     def __init__(
@@ -188,8 +196,10 @@ class TrainingJob(Construct):
         environment: Mapping[str, str] | None = None,
         removal_policy: RemovalPolicy | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        request_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self.request_overrides = check_overrides(self, "request_overrides", request_overrides)
         if not isinstance(image, SageMakerImage):
             raise invalid(self, "image", image, "a SageMakerImage (built_in, from_ecr_repository, from_uri)")
         check_instance_type(self, "instance_type", instance_type, "TrainingInstanceType")
@@ -296,6 +306,9 @@ class TrainingJob(Construct):
         if isinstance(self.role, iam.Role) and self._own_role:
             self._grant_execution_role(self.role)
 
+        # Fail at synth, with this path, on overrides SageMaker would reject.
+        self.request()
+
         # -- on-demand runner ------------------------------------------------------------------
         timeout = (self.max_wait_seconds or self.max_runtime_seconds) + 3600
         definition = execution_input_pass(self, "Input", {"hyperparameters": {}}).next(
@@ -390,7 +403,7 @@ class TrainingJob(Construct):
         request = self.definition(checkpoint_suffix=f"{name}/")
         request["TrainingJobName"] = name
         request["HyperParameters"] = {**self.hyperparameters, **overrides}
-        return request
+        return finish_request(self, "request_overrides", "CreateTrainingJob", request, self.request_overrides)
 
     def definition(self, *, checkpoint_suffix: str | None = None) -> dict[str, Any]:
         """The job definition shared by the training request and tuning's TrainingJobDefinition
@@ -504,6 +517,9 @@ class TrainingJob(Construct):
             resources = params["ResourceConfig"]
             del resources["InstanceType"]
             resources["InstanceType.$"] = instance_type_path
+        params = finish_request(
+            self, "request_overrides", "CreateTrainingJob", params, self.request_overrides
+        )
         state: dict[str, Any] = {
             "Type": "Task",
             "Comment": f"Train with {self.node.path}",

@@ -27,7 +27,8 @@ from ml_constructs import DataLake, Field, FieldType, ObjectTrigger, RecordSchem
 app = App(outdir=sys.argv[1])
 stack = Stack(app, "Installed")
 lake = DataLake(stack, "Lake")
-ObjectTrigger(stack, "Files", lake=lake, schema=RecordSchema.from_fields(Field("id"), Field("n", FieldType.INTEGER)))
+schema = RecordSchema.from_fields(Field("id"), Field("n", FieldType.INTEGER))
+ObjectTrigger(stack, "Files", lake=lake, schema=schema)
 assembly = app.synth()
 template = assembly.get_stack_by_name("Installed").template
 from importlib.metadata import version

@@ -6,6 +6,7 @@ argument, the value given and what is allowed -- never later in CloudFormation.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -80,3 +81,20 @@ def check_not_both(
     """Raise when two mutually exclusive arguments are both given."""
     if first_value is not None and second_value is not None:
         raise invalid(scope, f"{first}/{second}", (first_value, second_value), "only one of them")
+
+
+def renamed(scope: Construct | str, old: str, old_value: Any, new: str, new_value: Any) -> Any:
+    """The value of an argument renamed from ``old`` to ``new``, kept one release.
+
+    Passing ``old`` still works with a ``DeprecationWarning``; passing both raises.
+    """
+    if old_value is None:
+        return new_value
+    check_not_both(scope, old, old_value, new, new_value)
+    path = scope if isinstance(scope, str) else scope.node.path
+    warnings.warn(
+        f"{path}: the argument {old}= is deprecated and will be removed in the next release; use {new}=",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old_value

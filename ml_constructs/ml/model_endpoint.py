@@ -992,7 +992,7 @@ class ModelEndpoint(Construct):
             acknowledge_wildcards(
                 principal,
                 f"Models and endpoint configs of {self.node.path} are created at run time under the "
-                f"name prefix '{self.name_prefix}-'; CDK's CreateEndpoint/UpdateEndpoint tasks ask "
+                f"name prefix '{self.name_prefix}-'; CDK's UpdateEndpoint task asks "
                 "for any endpoint config (named at run time) and sagemaker:ListTags, and "
                 "Application Auto Scaling targets have no ARN before they exist (target-tracking "
                 "alarms are limited to this endpoint's names).",

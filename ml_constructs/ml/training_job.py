@@ -19,6 +19,7 @@ from constructs import Construct
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.nag import acknowledge_object_grants
 from ..core.state_machines import secure_state_machine
+from ..core.validation import renamed
 from ..store.data_lake import DataLake, Zone
 from ._jobs import (
     MAX_JOB_SECONDS,
@@ -144,8 +145,9 @@ class TrainingJob(Construct):
         channels: input channels (default ``train/`` and ``validation/`` CSV in the processed zone).
         input_mode: the default input mode of the channels (File).
         output_prefix: where model artifacts go in the models zone (default ``training/<id>/``).
-        vpc / subnets / security_groups: run inside a VPC (default: no VPC; subnets default to
-            the VPC's private subnets; a security group is created when none is given).
+        vpc / vpc_subnets / security_groups: run inside a VPC (default: no VPC; subnets default
+            to the VPC's private subnets; a security group is created when none is given).
+            ``subnets=`` is the deprecated name of ``vpc_subnets`` (kept one release).
         network_isolation: no network access from the container (default True).
         inter_container_encryption: encrypt traffic between instances (default True).
         metric_definitions: metrics to scrape from logs (own images; built-in algorithms publish
@@ -184,7 +186,7 @@ class TrainingJob(Construct):
         input_mode: InputMode = InputMode.FILE,
         output_prefix: str | None = None,
         vpc: ec2.IVpc | None = None,
-        subnets: ec2.SubnetSelection | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         network_isolation: bool = True,
         inter_container_encryption: bool = True,
@@ -197,8 +199,10 @@ class TrainingJob(Construct):
         removal_policy: RemovalPolicy | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
         request_overrides: Mapping[str, Any] | None = None,
+        subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         super().__init__(scope, id)
+        vpc_subnets = renamed(self, "subnets", subnets, "vpc_subnets", vpc_subnets)
         self.request_overrides = check_overrides(self, "request_overrides", request_overrides)
         if not isinstance(image, SageMakerImage):
             raise invalid(self, "image", image, "a SageMakerImage (built_in, from_ecr_repository, from_uri)")
@@ -257,8 +261,8 @@ class TrainingJob(Construct):
         self.environment = dict(environment or {})
         if len(self.environment) > 100:
             raise invalid(self, "environment", f"{len(self.environment)} variables", "at most 100")
-        if (subnets is not None or security_groups) and vpc is None:
-            raise invalid(self, "subnets/security_groups", "given", "a vpc with them")
+        if (vpc_subnets is not None or security_groups) and vpc is None:
+            raise invalid(self, "vpc_subnets/security_groups", "given", "a vpc with them")
 
         self.lake = lake
         self.image = image
@@ -290,9 +294,9 @@ class TrainingJob(Construct):
                 # Instances of one distributed job talk to each other (and nothing else in).
                 group.add_ingress_rule(group, ec2.Port.all_traffic(), "between the job's own instances")
                 self.security_groups = [group]
-            self.subnet_ids = vpc.select_subnets(**subnet_selection(subnets)).subnet_ids
+            self.subnet_ids = vpc.select_subnets(**subnet_selection(vpc_subnets)).subnet_ids
             if not self.subnet_ids:
-                raise invalid(self, "subnets", subnets, "a selection with at least one subnet")
+                raise invalid(self, "vpc_subnets", vpc_subnets, "a selection with at least one subnet")
 
         # -- execution role --------------------------------------------------------------------
         self._own_role = role is None

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.alarms import alarm_at_least
+from ..core.buckets import warn_unless_event_bridge
 from ..core.state_machines import secure_state_machine
 from ..ml.batch_transform import BatchTransform
 from ..ml.hyperparameter_tuning import HyperparameterTuning
@@ -333,6 +334,7 @@ class MlWorkflow(Construct):
             )
         if new_data is not None:
             bucket = lake.bucket(new_data.zone)
+            warn_unless_event_bridge(self, bucket, f"The new-data trigger of {self.node.path}")
             self.rules.append(
                 events.Rule(
                     self,

@@ -217,7 +217,7 @@ class DatabaseIngest(Construct):
 
     DMS runs in private subnets of ``vpc`` behind a security group that allows no inbound
     traffic and outbound only HTTPS and the database port; let it in with
-    ``database.connections.allow_default_port_from(ingest)`` or the database's own rules.
+    ``database.connections.allow_default_port_from(ingest.connections)`` or the database's own rules.
     CloudFormation creates the replication but does not start it: start it once deployed
     (``aws dms start-replication`` for Serverless, ``start-replication-task`` otherwise).
 

@@ -159,6 +159,10 @@ class StreamIngest(Construct):
         alarm_topic: SNS topic the alarms notify.
         log_retention: of the Firehose and transform log groups (default 3 months).
         removal_policy: of the stream, key and log groups (default the lake's, else RETAIN).
+        role: bring your own Firehose delivery role (you grant it what Firehose needs: write the
+            destination prefixes, the key, read the source stream, invoke the transform, write
+            the delivery logs, read the Glue table for Parquet); nothing is added to it.
+            Default: a new role with exactly that.
     """
 
     def __init__(
@@ -193,6 +197,7 @@ class StreamIngest(Construct):
         alarm_topic: sns.ITopic | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy | None = None,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, id)
         destination = bucket or (lake.raw_bucket if lake else None)
@@ -355,7 +360,8 @@ class StreamIngest(Construct):
         )
 
         # -- role -----------------------------------------------------------------------------
-        self.role = iam.Role(
+        self._own_role = role is None
+        self.role: iam.IRole = role or iam.Role(
             self,
             "DeliveryRole",
             assumed_by=iam.PrincipalWithConditions(
@@ -364,7 +370,8 @@ class StreamIngest(Construct):
             ),
             description=f"Firehose delivery role of {self.node.path}",
         )
-        self._grant_delivery(destination, key, [p for _, p in used])
+        if self._own_role:
+            self._grant_delivery(destination, key, [p for _, p in used])
 
         # -- Glue table -----------------------------------------------------------------------
         self.table: glue.CfnTable | None = None
@@ -451,6 +458,7 @@ class StreamIngest(Construct):
     def _grant_delivery(self, bucket: s3.IBucket, key: kms.IKey, prefixes: list[str]) -> None:
         """Exactly what Firehose needs, on exactly these resources (the AWS documented policy)."""
         role = self.role
+        assert isinstance(role, iam.Role)
         objects = [bucket.arn_for_objects(f"{p}*") for p in prefixes]
         role.add_to_policy(
             iam.PolicyStatement(
@@ -649,23 +657,24 @@ class StreamIngest(Construct):
         conversion = None
         if self.record_format is RecordFormat.PARQUET:
             assert self.table is not None and self.table_name is not None and self.database_name is not None
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="ReadTableSchema",
-                    actions=["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
-                    resources=[
-                        Stack.of(self).format_arn(service="glue", resource="catalog"),
-                        Stack.of(self).format_arn(
-                            service="glue", resource="database", resource_name=self.database_name
-                        ),
-                        Stack.of(self).format_arn(
-                            service="glue",
-                            resource="table",
-                            resource_name=f"{self.database_name}/{self.table_name}",
-                        ),
-                    ],
+            if self._own_role:  # a role you bring reads the table schema by your grant
+                self.role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        sid="ReadTableSchema",
+                        actions=["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
+                        resources=[
+                            Stack.of(self).format_arn(service="glue", resource="catalog"),
+                            Stack.of(self).format_arn(
+                                service="glue", resource="database", resource_name=self.database_name
+                            ),
+                            Stack.of(self).format_arn(
+                                service="glue",
+                                resource="table",
+                                resource_name=f"{self.database_name}/{self.table_name}",
+                            ),
+                        ],
+                    )
                 )
-            )
             conversion = cfn.DataFormatConversionConfigurationProperty(
                 enabled=True,
                 input_format_configuration=cfn.InputFormatConfigurationProperty(
@@ -747,9 +756,10 @@ class StreamIngest(Construct):
                 extended_s3_destination_configuration=destination,
             )
         # Firehose checks its role's permissions when the stream is created.
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        assert isinstance(policy, iam.CfnPolicy)
-        stream.node.add_dependency(policy)
+        if self._own_role:
+            policy = self.role.node.find_child("DefaultPolicy").node.default_child
+            assert isinstance(policy, iam.CfnPolicy)
+            stream.node.add_dependency(policy)
         if self.table is not None:
             stream.node.add_dependency(self.table)
         return stream

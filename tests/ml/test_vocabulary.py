@@ -96,3 +96,24 @@ def test_notebook_takes_your_own_role():
         r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::NotebookInstance"
     ]
     assert instance["Properties"]["RoleArn"] == {"Fn::GetAtt": [role_ref["Ref"], "Arn"]}
+
+
+def test_stream_ingest_takes_your_own_delivery_role():
+    from ml_constructs import Field, RecordSchema, StreamIngest
+
+    stack, lake, _ = vpc_stack()
+    role = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"))
+    ingest = StreamIngest(stack, "Clicks", lake=lake, schema=RecordSchema.from_fields(Field("id")), role=role)
+    assert ingest.role is role
+    template = App.of(stack).synth().get_stack_by_name("Words").template
+    role_ref = {"Ref": stack.get_logical_id(role.node.default_child)}
+    assert not [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and role_ref in r["Properties"]["Roles"]
+    ]
+    (delivery,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::KinesisFirehose::DeliveryStream"
+    ]
+    config = delivery["Properties"]["ExtendedS3DestinationConfiguration"]
+    assert config["RoleARN"] == {"Fn::GetAtt": [role_ref["Ref"], "Arn"]}

@@ -249,6 +249,9 @@ class DatabaseIngest(Construct):
             ``dms-cloudwatch-logs-role``).
         alarm_topic: SNS topic notified when the replication fails.
         removal_policy: of created key and log groups (default the lake's, else RETAIN).
+        target_role / secret_access_role: bring your own roles DMS assumes to write the target
+            prefix (S3 and the key) and to read the credentials secret; nothing is added to
+            them. Default: new least-privilege roles.
     """
 
     def __init__(
@@ -277,6 +280,8 @@ class DatabaseIngest(Construct):
         logging: bool = True,
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy | None = None,
+        target_role: iam.IRole | None = None,
+        secret_access_role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, id)
         check_choice(self, "engine", engine, list(DatabaseEngine))
@@ -368,8 +373,9 @@ class DatabaseIngest(Construct):
         )
 
         # -- endpoints ------------------------------------------------------------------------
-        self.secret_access_role = self._secret_access_role(credentials)
-        self.target_role = self._target_role(target, key, prefix)
+        self._own_secret_access_role = secret_access_role is None
+        self.secret_access_role: iam.IRole = secret_access_role or self._secret_access_role(credentials)
+        self.target_role: iam.IRole = target_role or self._target_role(target, key, prefix)
         self.source_endpoint = self._source_endpoint(engine, database_name, ssl, certificate_arn, key)
         self.target_endpoint = dms.CfnEndpoint(
             self,
@@ -395,7 +401,8 @@ class DatabaseIngest(Construct):
                 enable_statistics=True,
             ),
         )
-        self.target_endpoint.node.add_dependency(_policy(self.target_role))
+        if target_role is None:
+            self.target_endpoint.node.add_dependency(_policy(self.target_role))
 
         # -- replication ----------------------------------------------------------------------
         settings = _task_settings(logging)
@@ -703,7 +710,8 @@ class DatabaseIngest(Construct):
             kms_key_id=key.key_arn,
             **settings,
         )
-        endpoint.node.add_dependency(_policy(self.secret_access_role))
+        if self._own_secret_access_role:
+            endpoint.node.add_dependency(_policy(self.secret_access_role))
         return endpoint
 
     # -- public API ---------------------------------------------------------------------------
@@ -723,7 +731,7 @@ class DatabaseIngest(Construct):
         return self.bucket.s3_url_for_object(self.prefix)
 
 
-def _policy(role: iam.Role) -> iam.CfnPolicy:
+def _policy(role: iam.IRole) -> iam.CfnPolicy:
     """The role's inline policy: DMS checks the role's permissions when the endpoint is made."""
     policy = role.node.find_child("DefaultPolicy").node.default_child
     assert isinstance(policy, iam.CfnPolicy)

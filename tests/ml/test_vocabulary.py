@@ -117,3 +117,37 @@ def test_stream_ingest_takes_your_own_delivery_role():
     ]
     config = delivery["Properties"]["ExtendedS3DestinationConfiguration"]
     assert config["RoleARN"] == {"Fn::GetAtt": [role_ref["Ref"], "Arn"]}
+
+
+def test_database_ingest_takes_your_own_dms_roles():
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
+    from ml_constructs import DatabaseEngine, DatabaseIngest, TableSelection
+
+    stack, lake, vpc = vpc_stack()
+    dms = iam.ServicePrincipal("dms.amazonaws.com")
+    target, reader = iam.Role(stack, "Target", assumed_by=dms), iam.Role(stack, "Reader", assumed_by=dms)
+    ingest = DatabaseIngest(
+        stack,
+        "Orders",
+        lake=lake,
+        engine=DatabaseEngine.POSTGRES,
+        database_name="shop",
+        credentials=secretsmanager.Secret.from_secret_name_v2(stack, "Db", "shop/dms"),
+        tables=TableSelection.include("sales"),
+        vpc=vpc,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+        target_role=target,
+        secret_access_role=reader,
+    )
+    assert ingest.target_role is target and ingest.secret_access_role is reader
+    template = App.of(stack).synth().get_stack_by_name("Words").template
+    for role in (target, reader):
+        ref = {"Ref": stack.get_logical_id(role.node.default_child)}
+        assert not [
+            r
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::IAM::Policy" and ref in r["Properties"]["Roles"]
+        ]
+    roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    assert len(roles) == 2  # only yours: the construct made none

@@ -14,8 +14,9 @@ export CDK_CLI_NOTICES := false
 # Two workers (one per core); tests of one file stay together so module fixtures synthesize once.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 # The end-to-end tests: a local SparkSession, the embedded emulator (deploys, the reference workflow
-# run), the wheel built and installed (from PyPI with the lowest and highest allowed aws-cdk-lib).
-E2E_MARKS := spark or deploy or pipeline or packaging or local
+# run), the wheel built and installed (from PyPI with the lowest and highest allowed aws-cdk-lib),
+# 50 MB objects through the pre-processor.
+E2E_MARKS := spark or deploy or pipeline or packaging or local or slow
 
 .PHONY: install test test-e2e test-all snapshot-update synth lint clean docs
 

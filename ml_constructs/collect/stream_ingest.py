@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -230,6 +230,12 @@ class StreamIngest(Construct):
         )
         if stream is None and source is IngestSource.KINESIS_STREAM:
             self._check_stream_settings(stream_settings)
+        elif stream is not None and stream_settings != DataStreamSettings():
+            Annotations.of(self).add_warning_v2(
+                "ml-constructs:stream-settings-not-applied",
+                f"stream_settings are not applied: the stream ({stream.node.path}) is one you bring, "
+                "with its own mode, shards and retention.",
+            )
         if record_format is RecordFormat.PARQUET:
             if delivery_buffering.size_mb < PARQUET_MIN_SIZE_MB:
                 raise invalid(

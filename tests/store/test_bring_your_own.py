@@ -126,3 +126,27 @@ def test_default_tiering_with_an_imported_raw_bucket_is_quiet():
     stack = Stack(App(), "Adopt")
     DataLake(stack, "Lake", buckets={Zone.RAW: s3.Bucket.from_bucket_name(stack, "Existing", "corp-raw")})
     assert [m for _, m in warnings_of(App.of(stack).synth()) if "raw_tiering" in m] == []
+
+
+def test_stream_settings_for_a_stream_you_bring_warn():
+    from aws_cdk import aws_kinesis as kinesis
+
+    from ml_constructs import StreamIngest
+    from ml_constructs.collect.stream_ingest import DataStreamSettings
+
+    stack = Stack(App(), "Adopt")
+    lake = DataLake(stack, "Lake")
+    mine = kinesis.Stream.from_stream_arn(
+        stack, "Mine", "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+    )
+    StreamIngest(stack, "Quiet", lake=lake, schema=SCHEMA, stream=mine)
+    StreamIngest(
+        stack,
+        "Loud",
+        lake=lake,
+        schema=SCHEMA,
+        stream=mine,
+        stream_settings=DataStreamSettings(shard_count=4),
+    )
+    found = [(path, m) for path, m in warnings_of(App.of(stack).synth()) if "stream_settings" in m]
+    assert [path for path, _ in found] == ["/Adopt/Loud"], found

@@ -100,12 +100,27 @@ def cdk_versions() -> list[Version]:
     return _bounds()
 
 
+@pytest.fixture(scope="module")
+def installed(cdk_versions, wheel, tmp_path_factory):
+    """A fresh virtual environment per allowed aws-cdk-lib bound: the wheel with its ``testing``
+    extra, that aws-cdk-lib and the newest boto3 (unpinned, as a team upgrading boto3 would)."""
+    made: dict[str, Path] = {}
+
+    def python_with(which: str) -> Path:
+        if which not in made:
+            cdk = cdk_versions[0 if which == "lowest" else 1]
+            python = _venv(tmp_path_factory.mktemp(f"venv-{which}") / "venv")
+            _pip_install(python, f"{wheel}[testing]", f"aws-cdk-lib=={cdk}", "boto3")
+            made[which] = python
+        return made[which]
+
+    return python_with
+
+
 @pytest.mark.parametrize("which", ["lowest", "highest"])
-def test_wheel_installs_and_synthesizes_with_allowed_cdk(which, cdk_versions, wheel, tmp_path):
+def test_wheel_installs_and_synthesizes_with_allowed_cdk(which, cdk_versions, installed, tmp_path):
     cdk = cdk_versions[0 if which == "lowest" else 1]
-    python = _venv(tmp_path / "venv")
-    # boto3 unpinned: pip takes the newest, as a team upgrading boto3 would.
-    _pip_install(python, f"{wheel}", f"aws-cdk-lib=={cdk}", "boto3")
+    python = installed(which)
     work = tmp_path / "app"
     work.mkdir()
     done = subprocess.run(
@@ -132,9 +147,8 @@ def readme_testing_snippet() -> str:
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-def test_readme_testing_snippet_runs_as_written_with_the_testing_extra(cdk_versions, wheel, tmp_path):
-    python = _venv(tmp_path / "venv")
-    _pip_install(python, f"{wheel}[testing]", f"aws-cdk-lib=={cdk_versions[1]}")
+def test_readme_testing_snippet_runs_as_written_with_the_testing_extra(installed, tmp_path):
+    python = installed("highest")
     work = tmp_path / "project"
     work.mkdir()
     (work / "test_my_stack.py").write_text(readme_testing_snippet())

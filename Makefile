@@ -13,24 +13,35 @@ export CDK_DISABLE_VERSION_CHECK := true
 export CDK_CLI_NOTICES := false
 # Two workers (one per core); tests of one file stay together so module fixtures synthesize once.
 PYTEST_ARGS ?= -n 2 --dist loadfile
+# The end-to-end tests: a local SparkSession, the embedded emulator (deploys, the reference workflow
+# run), the wheel built and installed (from PyPI with the lowest and highest allowed aws-cdk-lib),
+# 50 MB objects through the pre-processor.
+E2E_MARKS := spark or deploy or pipeline or packaging or local or slow
 
-.PHONY: install test snapshot-update synth lint clean docs
+.PHONY: install test test-e2e test-all snapshot-update synth lint clean docs
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
-$(PY_STAMP): pyproject.toml
+$(PY_STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev,spark,local]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,dev,spark,local,bench]'
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## make test: the whole suite (unit, snapshot, compliance, runtime, local deploy)
+## make test: the fast suite, the edit-test loop (unit, snapshot, compliance, runtime, docs; under a minute)
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS) -m 'not ($(E2E_MARKS))'
+
+## make test-e2e: the end-to-end tests (Spark, emulator deploys, the workflow run, packaging; minutes)
+test-e2e: install
+	$(PY) -m pytest $(PYTEST_ARGS) -m '$(E2E_MARKS)'
+
+## make test-all: every test (what CI runs): the fast suite, then the end-to-end tests
+test-all: test test-e2e
 
 ## make snapshot-update: rewrite the reference snapshots after an intended change (review the diff)
 snapshot-update: install

@@ -44,3 +44,14 @@ def synth_stack(build: Callable[[Stack], Any]) -> tuple[Template, Any]:
     module-scoped fixtures so each scenario synthesizes once."""
     built = scenario(build, compliance=False)
     return built.template, built.built
+
+
+_LOCAL = os.path.join("tests", "local") + os.sep
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test of the embedded emulator (tests/local) is an end-to-end test: marked ``local``,
+    it runs in ``make test-e2e`` rather than in the fast ``make test``."""
+    for item in items:
+        if _LOCAL in str(item.path):
+            item.add_marker(pytest.mark.local)

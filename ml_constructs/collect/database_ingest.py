@@ -220,7 +220,7 @@ class DatabaseIngest(Construct):
 
     DMS runs in private subnets of ``vpc`` behind a security group that allows no inbound
     traffic and outbound only HTTPS and the database port; let it in with
-    ``database.connections.allow_default_port_from(ingest)`` or the database's own rules.
+    ``database.connections.allow_default_port_from(ingest.connections)`` or the database's own rules.
     CloudFormation creates the replication but does not start it: start it once deployed
     (``aws dms start-replication`` for Serverless, ``start-replication-task`` otherwise).
 
@@ -257,6 +257,9 @@ class DatabaseIngest(Construct):
         alarm_topic: SNS topic notified when the replication fails: the failure alarm and the
             failure rule (the DMS event itself) publish to it.
         removal_policy: of created key and log groups (default the lake's, else RETAIN).
+        target_role / secret_access_role: bring your own roles DMS assumes to write the target
+            prefix (S3 and the key) and to read the credentials secret; nothing is added to
+            them. Default: new least-privilege roles.
     """
 
     def __init__(
@@ -286,6 +289,8 @@ class DatabaseIngest(Construct):
         credentials_key: kms.IKey | None = None,
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy | None = None,
+        target_role: iam.IRole | None = None,
+        secret_access_role: iam.IRole | None = None,
     ) -> None:
         check_construct_id(scope, id, "DatabaseIngest")
         super().__init__(scope, id)
@@ -389,8 +394,11 @@ class DatabaseIngest(Construct):
         )
 
         # -- endpoints ------------------------------------------------------------------------
-        self.secret_access_role = self._secret_access_role(credentials, credentials_key)
-        self.target_role = self._target_role(target, key, prefix)
+        self._own_secret_access_role = secret_access_role is None
+        self.secret_access_role: iam.IRole = secret_access_role or self._secret_access_role(
+            credentials, credentials_key
+        )
+        self.target_role: iam.IRole = target_role or self._target_role(target, key, prefix)
         self.source_endpoint = self._source_endpoint(engine, database_name, ssl, certificate_arn, key)
         self.target_endpoint = dms.CfnEndpoint(
             self,
@@ -416,7 +424,8 @@ class DatabaseIngest(Construct):
                 enable_statistics=True,
             ),
         )
-        self.target_endpoint.node.add_dependency(_policy(self.target_role))
+        if target_role is None:
+            self.target_endpoint.node.add_dependency(_policy(self.target_role))
 
         # -- replication ----------------------------------------------------------------------
         settings = _task_settings(logging)
@@ -738,7 +747,8 @@ class DatabaseIngest(Construct):
             kms_key_id=key.key_arn,
             **settings,
         )
-        endpoint.node.add_dependency(_policy(self.secret_access_role))
+        if self._own_secret_access_role:
+            endpoint.node.add_dependency(_policy(self.secret_access_role))
         return endpoint
 
     # -- public API ---------------------------------------------------------------------------
@@ -758,7 +768,7 @@ class DatabaseIngest(Construct):
         return self.bucket.s3_url_for_object(self.prefix)
 
 
-def _policy(role: iam.Role) -> iam.CfnPolicy:
+def _policy(role: iam.IRole) -> iam.CfnPolicy:
     """The role's inline policy: DMS checks the role's permissions when the endpoint is made."""
     policy = role.node.find_child("DefaultPolicy").node.default_child
     assert isinstance(policy, iam.CfnPolicy)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -160,6 +160,10 @@ class StreamIngest(Construct):
         alarm_topic: SNS topic the alarms notify.
         log_retention: of the Firehose and transform log groups (default 3 months).
         removal_policy: of the stream, key and log groups (default the lake's, else RETAIN).
+        role: bring your own Firehose delivery role (you grant it what Firehose needs: write the
+            destination prefixes, the key, read the source stream, invoke the transform, write
+            the delivery logs, read the Glue table for Parquet); nothing is added to it.
+            Default: a new role with exactly that.
     """
 
     def __init__(
@@ -194,6 +198,7 @@ class StreamIngest(Construct):
         alarm_topic: sns.ITopic | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy | None = None,
+        role: iam.IRole | None = None,
     ) -> None:
         check_construct_id(scope, id, "StreamIngest")
         super().__init__(scope, id)
@@ -227,6 +232,12 @@ class StreamIngest(Construct):
         )
         if stream is None and source is IngestSource.KINESIS_STREAM:
             self._check_stream_settings(stream_settings)
+        elif stream is not None and stream_settings != DataStreamSettings():
+            Annotations.of(self).add_warning_v2(
+                "ml-constructs:stream-settings-not-applied",
+                f"stream_settings are not applied: the stream ({stream.node.path}) is one you bring, "
+                "with its own mode, shards and retention.",
+            )
         if record_format is RecordFormat.PARQUET:
             if delivery_buffering.size_mb < PARQUET_MIN_SIZE_MB:
                 raise invalid(
@@ -357,7 +368,8 @@ class StreamIngest(Construct):
         )
 
         # -- role -----------------------------------------------------------------------------
-        self.role = iam.Role(
+        self._own_role = role is None
+        self.role: iam.IRole = role or iam.Role(
             self,
             "DeliveryRole",
             assumed_by=iam.PrincipalWithConditions(
@@ -366,7 +378,8 @@ class StreamIngest(Construct):
             ),
             description=f"Firehose delivery role of {self.node.path}",
         )
-        self._grant_delivery(destination, key, [p for _, p in used])
+        if self._own_role:
+            self._grant_delivery(destination, key, [p for _, p in used])
 
         # -- Glue table -----------------------------------------------------------------------
         self.table: glue.CfnTable | None = None
@@ -453,6 +466,7 @@ class StreamIngest(Construct):
     def _grant_delivery(self, bucket: s3.IBucket, key: kms.IKey, prefixes: list[str]) -> None:
         """Exactly what Firehose needs, on exactly these resources (the AWS documented policy)."""
         role = self.role
+        assert isinstance(role, iam.Role)
         objects = [bucket.arn_for_objects(f"{p}*") for p in prefixes]
         role.add_to_policy(
             iam.PolicyStatement(
@@ -651,23 +665,24 @@ class StreamIngest(Construct):
         conversion = None
         if self.record_format is RecordFormat.PARQUET:
             assert self.table is not None and self.table_name is not None and self.database_name is not None
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="ReadTableSchema",
-                    actions=["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
-                    resources=[
-                        Stack.of(self).format_arn(service="glue", resource="catalog"),
-                        Stack.of(self).format_arn(
-                            service="glue", resource="database", resource_name=self.database_name
-                        ),
-                        Stack.of(self).format_arn(
-                            service="glue",
-                            resource="table",
-                            resource_name=f"{self.database_name}/{self.table_name}",
-                        ),
-                    ],
+            if self._own_role:  # a role you bring reads the table schema by your grant
+                self.role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        sid="ReadTableSchema",
+                        actions=["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
+                        resources=[
+                            Stack.of(self).format_arn(service="glue", resource="catalog"),
+                            Stack.of(self).format_arn(
+                                service="glue", resource="database", resource_name=self.database_name
+                            ),
+                            Stack.of(self).format_arn(
+                                service="glue",
+                                resource="table",
+                                resource_name=f"{self.database_name}/{self.table_name}",
+                            ),
+                        ],
+                    )
                 )
-            )
             conversion = cfn.DataFormatConversionConfigurationProperty(
                 enabled=True,
                 input_format_configuration=cfn.InputFormatConfigurationProperty(
@@ -749,9 +764,10 @@ class StreamIngest(Construct):
                 extended_s3_destination_configuration=destination,
             )
         # Firehose checks its role's permissions when the stream is created.
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        assert isinstance(policy, iam.CfnPolicy)
-        stream.node.add_dependency(policy)
+        if self._own_role:
+            policy = self.role.node.find_child("DefaultPolicy").node.default_child
+            assert isinstance(policy, iam.CfnPolicy)
+            stream.node.add_dependency(policy)
         if self.table is not None:
             stream.node.add_dependency(self.table)
         return stream

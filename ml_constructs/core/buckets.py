@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy, Token
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -49,7 +49,32 @@ def secure_bucket(
         cfn.add_property_override(
             "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
         )
+        bucket._ml_constructs_event_bridge = True  # type: ignore[attr-defined]
     return bucket
+
+
+def warn_unless_event_bridge(scope: Construct, bucket: s3.IBucket, purpose: str) -> None:
+    """A synth warning on ``scope`` when ``bucket`` may not send S3 events to EventBridge.
+
+    Buckets from :func:`secure_bucket` (every bucket a ``DataLake`` creates) send them; a bucket
+    CDK's ``event_bridge_enabled`` configured does too. An imported bucket, or one defined here
+    without them, gets the warning: on AWS the rule would never fire.
+    """
+    if getattr(bucket, "_ml_constructs_event_bridge", False):
+        return
+    if bucket.node.try_find_child("Notifications") is not None:  # CDK's event_bridge_enabled=True
+        return
+    imported = not isinstance(bucket.node.default_child, s3.CfnBucket)
+    name = bucket.bucket_name if not Token.is_unresolved(bucket.bucket_name) else bucket.node.path
+    Annotations.of(scope).add_warning_v2(
+        "ml-constructs:bucket-without-eventbridge",
+        f"{purpose} relies on S3 -> EventBridge notifications of the bucket {name}, "
+        + ("which is imported: CDK cannot see or set them. " if imported else "which does not enable them. ")
+        + "Turn them on (S3 console: Properties > Amazon EventBridge > On; or aws s3api "
+        f"put-bucket-notification-configuration --bucket {name} --notification-configuration "
+        "'{\"EventBridgeConfiguration\": {}}', which replaces the bucket's other notification settings), "
+        "or the rule never fires.",
+    )
 
 
 def access_logs_bucket(

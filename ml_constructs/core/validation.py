@@ -7,6 +7,7 @@ argument, the value given and what is allowed -- never later in CloudFormation.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -106,3 +107,20 @@ def check_construct_id(scope: Construct, id: Any, construct: str) -> None:
         f"{path}/<{construct}>: invalid id={id!r}; allowed: a non-empty construct id "
         "(unique among its siblings)"
     )
+
+
+def renamed(scope: Construct | str, old: str, old_value: Any, new: str, new_value: Any) -> Any:
+    """The value of an argument renamed from ``old`` to ``new``, kept one release.
+
+    Passing ``old`` still works with a ``DeprecationWarning``; passing both raises.
+    """
+    if old_value is None:
+        return new_value
+    check_not_both(scope, old, old_value, new, new_value)
+    path = scope if isinstance(scope, str) else scope.node.path
+    warnings.warn(
+        f"{path}: the argument {old}= is deprecated and will be removed in the next release; use {new}=",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old_value

@@ -35,6 +35,7 @@ from ._jobs import (
 from ._jobs import (
     job_name_prefix as check_name,
 )
+from ._requests import check_overrides, finish_request
 from .images import SageMakerImage
 from .training_job import TrainingJob, grant_job_logs_and_metrics, grant_key_use
 
@@ -131,6 +132,12 @@ class BatchTransform(Construct):
         encryption_key: output and volume encryption (default the lake's key).
         job_name_prefix: start of every transform job name (default unique to this construct).
         removal_policy / log_retention: of the state machine's log group.
+        request_overrides: members merged deeply into every ``CreateTransformJob`` request
+            (:meth:`request`, :meth:`task`), e.g. ``{"DataCaptureConfig": {...}}``; ``None``
+            removes a member. Checked against botocore's model at synth.
+        model_overrides: the same for the ``CreateModel`` request of :meth:`create_model_task`.
+
+    Every request carries the stack's tags (``Tags``).
     """
 
     def __init__(
@@ -164,9 +171,13 @@ class BatchTransform(Construct):
         job_name_prefix: str | None = None,
         removal_policy: RemovalPolicy | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        request_overrides: Mapping[str, Any] | None = None,
+        model_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         check_construct_id(scope, id, "BatchTransform")
         super().__init__(scope, id)
+        self.request_overrides = check_overrides(self, "request_overrides", request_overrides)
+        self.model_overrides = check_overrides(self, "model_overrides", model_overrides)
         check_instance_type(self, "instance_type", instance_type, "TransformInstanceType")
         check_range(self, "instance_count", instance_count, minimum=1, maximum=100)
         self.input_prefix = check_s3_prefix(self, "input_prefix", input_prefix) or ""
@@ -234,6 +245,14 @@ class BatchTransform(Construct):
         )
         if isinstance(self.model_role, iam.Role):
             self.grant_data_access(self.model_role)
+        # Fail at synth, with this path, on model overrides SageMaker would reject.
+        example_model = {
+            "ModelName": "model",
+            "PrimaryContainer": {"Image": "image", "ModelDataUrl": "s3://bucket/model.tar.gz"},
+            "ExecutionRoleArn": self.model_role.role_arn,
+            "EnableNetworkIsolation": True,
+        }
+        finish_request(self, "model_overrides", "CreateModel", example_model, self.model_overrides)
 
         defaults = {} if model_name is None or model_name.startswith("$") else {"model_name": model_name}
         definition = execution_input_pass(self, "Input", defaults).next(
@@ -289,7 +308,9 @@ class BatchTransform(Construct):
         request = self._params()
         request["TransformJobName"] = job_name or f"{self.job_name_prefix}-manual"
         request["ModelName"] = name
-        return request
+        return finish_request(
+            self, "request_overrides", "CreateTransformJob", request, self.request_overrides
+        )
 
     def _params(self) -> dict[str, Any]:
         transform_input: dict[str, Any] = {
@@ -359,6 +380,9 @@ class BatchTransform(Construct):
         params.update(name_field("TransformJobName", job_name, unique_name_expression(self.job_name_prefix)))
         model = model_name or self.model_name or "$.model_name"
         params.update(name_field("ModelName", model, model))
+        params = finish_request(
+            self, "request_overrides", "CreateTransformJob", params, self.request_overrides
+        )
         state = {
             "Type": "Task",
             "Comment": f"Batch transform with {self.node.path}",
@@ -409,12 +433,18 @@ class BatchTransform(Construct):
             "Type": "Task",
             "Comment": f"Create the model {self.node.path} runs",
             "Resource": sync_resource("createModel", ""),
-            "Parameters": {
-                "ModelName.$": unique_name_expression(self.model_prefix),
-                "PrimaryContainer": container,
-                "ExecutionRoleArn": self.model_role.role_arn,
-                "EnableNetworkIsolation": True,
-            },
+            "Parameters": finish_request(
+                self,
+                "model_overrides",
+                "CreateModel",
+                {
+                    "ModelName.$": unique_name_expression(self.model_prefix),
+                    "PrimaryContainer": container,
+                    "ExecutionRoleArn": self.model_role.role_arn,
+                    "EnableNetworkIsolation": True,
+                },
+                self.model_overrides,
+            ),
             "ResultSelector": {
                 "ModelArn.$": "$.ModelArn",
                 "ModelName.$": "States.ArrayGetItem(States.StringSplit($.ModelArn, '/'), 1)",
@@ -454,7 +484,8 @@ class BatchTransform(Construct):
         grant_sync_job(
             grantee,
             self,
-            actions=["sagemaker:CreateModel"],
+            # AddTags: the request carries the stack's tags.
+            actions=["sagemaker:CreateModel", "sagemaker:AddTags"],
             resources=[sagemaker_arn(self, "model", f"{self.model_prefix}-*")],
             events_rule=None,
             passed_role=self.model_role,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -33,6 +33,7 @@ from ._jobs import (
 from ._jobs import (
     job_name_prefix as check_name,
 )
+from ._requests import check_overrides, finish_request
 from .algorithms import check_objective_metric, check_tunable
 from .model_registry import ModelPackageGroup
 from .training_job import TrainingJob
@@ -181,6 +182,12 @@ class HyperparameterTuning(Construct):
         model_registry: register the best model in this :class:`ModelPackageGroup` (a last
             step of the on-demand state machine; pending manual approval).
         removal_policy / log_retention: of the state machine's log group.
+        request_overrides: members merged deeply into every ``CreateHyperParameterTuningJob``
+            request (:meth:`request`, :meth:`task`), e.g. ``{"Autotune": {"Mode": "Enabled"}}`` or
+            ``{"TrainingJobDefinition": {"RetryStrategy": {...}}}``; ``None`` removes a member.
+            Checked against botocore's model at synth.
+
+    Every request carries the stack's tags (``Tags``); SageMaker passes them to the trials.
     """
 
     def __init__(
@@ -203,9 +210,11 @@ class HyperparameterTuning(Construct):
         model_registry: ModelPackageGroup | None = None,
         removal_policy: RemovalPolicy | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        request_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         check_construct_id(scope, id, "HyperparameterTuning")
         super().__init__(scope, id)
+        self.request_overrides = check_overrides(self, "request_overrides", request_overrides)
         if not isinstance(training, TrainingJob):
             raise invalid(self, "training", training, "a TrainingJob")
         if strategy not in [s.value for s in TuningStrategy]:
@@ -274,6 +283,8 @@ class HyperparameterTuning(Construct):
         self.job_name_prefix = job_name_prefix_for_tuning(self, job_name_prefix)
         tuned = {r.name for r in self.ranges}
         self.static_hyperparameters = {k: v for k, v in training.hyperparameters.items() if k not in tuned}
+
+        self.request()  # fail at synth, with this path, on overrides SageMaker would reject
 
         timeout = self.max_runtime_seconds or MAX_JOB_SECONDS
         definition = (
@@ -420,6 +431,15 @@ class HyperparameterTuning(Construct):
 
     def request(self, *, job_name: str | None = None) -> dict[str, Any]:
         """The ``CreateHyperParameterTuningJob`` request (CDK tokens where values come at deploy)."""
+        return finish_request(
+            self,
+            "request_overrides",
+            "CreateHyperParameterTuningJob",
+            self._request(job_name=job_name),
+            self.request_overrides,
+        )
+
+    def _request(self, *, job_name: str | None = None) -> dict[str, Any]:
         request: dict[str, Any] = {
             "HyperParameterTuningJobName": job_name or f"{self.job_name_prefix}-manual",
             "HyperParameterTuningJobConfig": self._config(),
@@ -452,7 +472,7 @@ class HyperparameterTuning(Construct):
         ``instance_type_path`` at an instance type for the trials (see ``TrainingJob.task``).
         The role running it needs :meth:`grant_run`.
         """
-        params = self.request()
+        params = self._request()
         del params["HyperParameterTuningJobName"]
         params.update(
             name_field(
@@ -471,6 +491,9 @@ class HyperparameterTuning(Construct):
             resources = definition["ResourceConfig"]
             del resources["InstanceType"]
             resources["InstanceType.$"] = instance_type_path
+        params = finish_request(
+            self, "request_overrides", "CreateHyperParameterTuningJob", params, self.request_overrides
+        )
         state = {
             "Type": "Task",
             "Comment": f"Tune with {self.node.path}",

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -41,6 +41,7 @@ from ._jobs import (
     subnet_selection,
     sync_resource,
 )
+from ._requests import check_overrides, finish_request, merge
 from .images import SageMakerImage
 from .service_model import placeholders, shape, validate_request
 
@@ -185,6 +186,16 @@ class ModelEndpoint(Construct):
         alarm_topic: SNS topic the alarms notify.
         api: an :class:`HttpsApi` to put a public API in front (default none).
         removal_policy: for the API's log groups (default: the lake's).
+        role: bring your own execution role of the model (you grant it the artifact, data
+            capture, key and logs; nothing is added to it). Default: a new least-privilege role.
+        model_overrides / endpoint_config_overrides / endpoint_overrides: members merged deeply
+            into the ``CreateModel`` / ``CreateEndpointConfig`` / ``CreateEndpoint`` requests
+            (the CloudFormation resources' properties with ``model_data``, the workflow's deploy
+            states otherwise), e.g. ``{"AsyncInferenceConfig": {...}}``; ``None`` removes a
+            member. Checked against botocore's model at synth.
+
+    The deploy states' requests carry the stack's tags (``Tags``); the CloudFormation resources
+    get them from CloudFormation.
     """
 
     def __init__(
@@ -213,11 +224,20 @@ class ModelEndpoint(Construct):
         alarm_topic: sns.ITopic | None = None,
         api: HttpsApi | None = None,
         removal_policy: RemovalPolicy | None = None,
+        role: iam.IRole | None = None,
+        model_overrides: Mapping[str, Any] | None = None,
+        endpoint_config_overrides: Mapping[str, Any] | None = None,
+        endpoint_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         check_construct_id(scope, id, "ModelEndpoint")
         super().__init__(scope, id)
         if not isinstance(image, SageMakerImage):
             raise invalid(self, "image", image, "a SageMakerImage (built_in, from_ecr_repository, from_uri)")
+        self.model_overrides = check_overrides(self, "model_overrides", model_overrides)
+        self.endpoint_config_overrides = check_overrides(
+            self, "endpoint_config_overrides", endpoint_config_overrides
+        )
+        self.endpoint_overrides = check_overrides(self, "endpoint_overrides", endpoint_overrides)
         self.lake = lake
         self.encryption_key: kms.IKey = encryption_key or lake.encryption_key
         self.serverless = serverless
@@ -268,43 +288,17 @@ class ModelEndpoint(Construct):
         self.environment = dict(environment or {})
 
         # -- execution role -------------------------------------------------------------------
-        self.role = iam.Role(
+        self._own_role = role is None
+        self.role: iam.IRole = role or iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Execution role of the model behind {self.node.path}",
         )
         self.image = image
-        self.image_uri = image.bind(self, self.role)
-        reads: list[tuple[Any, str]] = []
-        if model_key is not None:
-            lake.grant_read(self.role, Zone.MODELS, model_key)
-            reads.append((lake.models_bucket, model_key))
-        elif model_url is not None and not Token.is_unresolved(model_url):
-            match = _S3_URL.fullmatch(model_url)
-            assert match is not None
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["s3:GetObject"],
-                    resources=[f"arn:{Stack.of(self).partition}:s3:::{match['bucket']}/{match['key']}"],
-                )
-            )
-            self.encryption_key.grant_decrypt(self.role)
-        else:
-            lake.grant_read(self.role, Zone.MODELS, models_prefix)
-            reads.append((lake.models_bucket, models_prefix))
-        writes: list[tuple[Any, str]] = []
-        if data_capture is not None:
-            lake.grant_write(self.role, data_capture.zone, capture_prefix)
-            writes.append((lake.bucket(data_capture.zone), capture_prefix))
-        if reads or writes:
-            acknowledge_object_grants(
-                self.role,
-                reads=reads,
-                writes=writes,
-                purpose=f"the model of {self.node.path} loads its artifact and writes captured requests",
-            )
-        grant_job_logs_and_metrics(self.role, "Endpoints", self.node.path)
+        self.image_uri = image.bind(self, self.role if self._own_role else None)
+        if self._own_role:
+            self._grant_execution_role(model_key, model_url, models_prefix, data_capture, capture_prefix)
         self.security_groups: list[ec2.ISecurityGroup] = []
         self.subnet_ids: list[str] = []
         if vpc is not None:
@@ -313,18 +307,23 @@ class ModelEndpoint(Construct):
                 raise invalid(self, "vpc_subnets", "no subnets", "a selection matching subnets of vpc")
             self.subnet_ids = list(selection.subnet_ids)
             self.security_groups = list(security_groups or [self._security_group(vpc)])
-            grant_vpc_access(self.role, self, self.subnet_ids, self.security_groups)
+            if self._own_role:
+                assert isinstance(self.role, iam.Role)
+                grant_vpc_access(self.role, self, self.subnet_ids, self.security_groups)
         elif security_groups:
             raise invalid(self, "security_groups", "given without vpc", "a vpc with them")
 
         # Fail at synth, not at deploy: every request against botocore's SageMaker model.
         for operation, request in (
-            ("CreateModel", self.model_request(model_name="m", model_data_url="s3://bucket/model.tar.gz")),
-            ("CreateEndpointConfig", self.endpoint_config_request(config_name="c", model_name="m")),
+            ("CreateModel", self._model_request(model_name="m", model_data_url="s3://bucket/model.tar.gz")),
+            ("CreateEndpointConfig", self._endpoint_config_request(config_name="c", model_name="m")),
         ):
             problems = validate_request(operation, placeholders(Stack.of(self).resolve(request)))
             if problems:
                 raise invalid(self, operation, "; ".join(problems), "a request SageMaker accepts")
+        self.model_request(model_name="m", model_data_url="s3://bucket/model.tar.gz")
+        self.endpoint_config_request(config_name="c", model_name="m")
+        self.endpoint_request(config_name="c")
 
         # -- CloudFormation resources (only with an artifact known at deploy time) -------------
         self.model: sagemaker.CfnModel | None = None
@@ -374,6 +373,46 @@ class ModelEndpoint(Construct):
             self._public_api(api, removal)
 
     # -- validation helpers ----------------------------------------------------------------------
+    def _grant_execution_role(
+        self,
+        model_key: str | None,
+        model_url: str | None,
+        models_prefix: str,
+        data_capture: DataCapture | None,
+        capture_prefix: str,
+    ) -> None:
+        lake = self.lake
+        assert isinstance(self.role, iam.Role)
+        reads: list[tuple[Any, str]] = []
+        if model_key is not None:
+            lake.grant_read(self.role, Zone.MODELS, model_key)
+            reads.append((lake.models_bucket, model_key))
+        elif model_url is not None and not Token.is_unresolved(model_url):
+            match = _S3_URL.fullmatch(model_url)
+            assert match is not None
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[f"arn:{Stack.of(self).partition}:s3:::{match['bucket']}/{match['key']}"],
+                )
+            )
+            self.encryption_key.grant_decrypt(self.role)
+        else:
+            lake.grant_read(self.role, Zone.MODELS, models_prefix)
+            reads.append((lake.models_bucket, models_prefix))
+        writes: list[tuple[Any, str]] = []
+        if data_capture is not None:
+            lake.grant_write(self.role, data_capture.zone, capture_prefix)
+            writes.append((lake.bucket(data_capture.zone), capture_prefix))
+        if reads or writes:
+            acknowledge_object_grants(
+                self.role,
+                reads=reads,
+                writes=writes,
+                purpose=f"the model of {self.node.path} loads its artifact and writes captured requests",
+            )
+        grant_job_logs_and_metrics(self.role, "Endpoints", self.node.path)
+
     def _check_serverless(self, config, autoscaling, vpc, network_isolation, data_capture) -> None:
         low, high = (int(shape("ServerlessMemorySizeInMB").metadata[k]) for k in ("min", "max"))
         check_range(
@@ -512,7 +551,38 @@ class ModelEndpoint(Construct):
         return self.encryption_key.key_arn
 
     def model_request(self, *, model_name: str, model_data_url: str) -> dict[str, Any]:
-        """The ``CreateModel`` request (the same properties ``AWS::SageMaker::Model`` gets)."""
+        """The ``CreateModel`` request (the same properties ``AWS::SageMaker::Model`` gets), with
+        :attr:`model_overrides` and the stack's tags."""
+        return finish_request(
+            self,
+            "model_overrides",
+            "CreateModel",
+            self._model_request(model_name=model_name, model_data_url=model_data_url),
+            self.model_overrides,
+        )
+
+    def endpoint_config_request(self, *, config_name: str, model_name: str) -> dict[str, Any]:
+        """The ``CreateEndpointConfig`` request (the properties ``AWS::SageMaker::EndpointConfig``
+        gets), with :attr:`endpoint_config_overrides` and the stack's tags."""
+        return finish_request(
+            self,
+            "endpoint_config_overrides",
+            "CreateEndpointConfig",
+            self._endpoint_config_request(config_name=config_name, model_name=model_name),
+            self.endpoint_config_overrides,
+        )
+
+    def endpoint_request(self, *, config_name: str) -> dict[str, Any]:
+        """The ``CreateEndpoint`` request, with :attr:`endpoint_overrides` and the stack's tags."""
+        return finish_request(
+            self,
+            "endpoint_overrides",
+            "CreateEndpoint",
+            {"EndpointName": self.endpoint_name, "EndpointConfigName": config_name},
+            self.endpoint_overrides,
+        )
+
+    def _model_request(self, *, model_name: str, model_data_url: str) -> dict[str, Any]:
         container: dict[str, Any] = {
             "Image": self.image_uri,
             "Mode": "SingleModel",
@@ -533,8 +603,7 @@ class ModelEndpoint(Construct):
             }
         return request
 
-    def endpoint_config_request(self, *, config_name: str, model_name: str) -> dict[str, Any]:
-        """The ``CreateEndpointConfig`` request (the properties ``AWS::SageMaker::EndpointConfig`` gets)."""
+    def _endpoint_config_request(self, *, config_name: str, model_name: str) -> dict[str, Any]:
         variant: dict[str, Any] = {"VariantName": self.variant_name, "ModelName": model_name}
         if self.serverless is not None:
             serverless: dict[str, Any] = {
@@ -576,26 +645,47 @@ class ModelEndpoint(Construct):
     # -- CloudFormation path ---------------------------------------------------------------------
     def _cloudformation_endpoint(self) -> None:
         assert self.model_data_url is not None
-        model = self.model_request(model_name="", model_data_url=self.model_data_url)
+        # Overrides apply to the resources' properties; CloudFormation tags the resources with the
+        # stack's tags, and a Tags override becomes CDK tags.
+        model = merge(
+            self._model_request(model_name="", model_data_url=self.model_data_url), self.model_overrides
+        )
         del model["ModelName"]  # generated by CloudFormation: a replacement never clashes
         self.model = sagemaker.CfnModel(self, "Model", execution_role_arn=self.role.role_arn)
         for key, value in model.items():
-            self.model.add_property_override(key, value)
+            if key != "Tags":
+                self.model.add_property_override(key, value)
         # The model reads its artifact and pulls its image with the role: grants first.
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        assert isinstance(policy, iam.CfnPolicy)
-        self.model.node.add_dependency(policy)
-        config = self.endpoint_config_request(config_name="", model_name=self.model.attr_model_name)
+        default_policy = self.role.node.try_find_child("DefaultPolicy")
+        if self._own_role and default_policy is not None:
+            policy = default_policy.node.default_child
+            assert isinstance(policy, iam.CfnPolicy)
+            self.model.node.add_dependency(policy)
+        config = merge(
+            self._endpoint_config_request(config_name="", model_name=self.model.attr_model_name),
+            self.endpoint_config_overrides,
+        )
         del config["EndpointConfigName"]
         self.endpoint_config = sagemaker.CfnEndpointConfig(self, "EndpointConfig", production_variants=[])
         for key, value in config.items():
-            self.endpoint_config.add_property_override(key, value)
+            if key != "Tags":
+                self.endpoint_config.add_property_override(key, value)
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
             endpoint_name=self.endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
         )
+        for key, value in self.endpoint_overrides.items():
+            if key not in ("Tags", "EndpointName", "EndpointConfigName"):
+                self.endpoint.add_property_override(key, value)
+        for resource, overrides in (
+            (self.model, self.model_overrides),
+            (self.endpoint_config, self.endpoint_config_overrides),
+            (self.endpoint, self.endpoint_overrides),
+        ):
+            for tag in overrides.get("Tags") or []:
+                Tags.of(resource).add(tag["Key"], tag["Value"])
         if self.autoscaling is not None:
             self.scalable_target, self.scaling_policy = self._autoscaling()
             self.scalable_target.node.add_dependency(self.endpoint)
@@ -682,17 +772,21 @@ class ModelEndpoint(Construct):
             self, "poll_interval", poll_interval.to_seconds(), minimum=1, maximum=3600, unit="seconds"
         )
         name = self.deployment_name
-        model = self.model_request(model_name="", model_data_url="")
+        model = self._model_request(model_name="", model_data_url="")
         del model["ModelName"]
         model["PrimaryContainer"].pop("ModelDataUrl")
         model["ModelName.$"] = name
         model["PrimaryContainer"]["ModelDataUrl.$"] = model_data_path
-        config = self.endpoint_config_request(config_name="", model_name="")
+        model = finish_request(self, "model_overrides", "CreateModel", model, self.model_overrides)
+        config = self._endpoint_config_request(config_name="", model_name="")
         del config["EndpointConfigName"]
         config["EndpointConfigName.$"] = name
         variant = config["ProductionVariants"][0]
         del variant["ModelName"]
         variant["ModelName.$"] = name
+        config = finish_request(
+            self, "endpoint_config_overrides", "CreateEndpointConfig", config, self.endpoint_config_overrides
+        )
         create_model = sfn.CustomState(
             scope,
             f"{id} Create model",
@@ -719,12 +813,21 @@ class ModelEndpoint(Construct):
         config_name = sfn.JsonPath.format(
             f"{self.name_prefix}-{{}}", sfn.JsonPath.hash(sfn.JsonPath.execution_name, "MD5")
         )
-        create = tasks.SageMakerCreateEndpoint(
+        # A CustomState rather than CDK's SageMakerCreateEndpoint: the request carries the
+        # stack's tags and endpoint_overrides (grant_deploy grants what it needs).
+        endpoint = self.endpoint_request(config_name="<named at run time>")
+        del endpoint["EndpointConfigName"]
+        endpoint["EndpointConfigName.$"] = name
+        create = sfn.CustomState(
             scope,
             f"{id} Create endpoint",
-            endpoint_name=self.endpoint_name,
-            endpoint_config_name=config_name,
-            result_path=sfn.JsonPath.DISCARD,
+            state_json={
+                "Type": "Task",
+                "Comment": f"Create the endpoint {self.endpoint_name}",
+                "Resource": sync_resource("createEndpoint", ""),
+                "Parameters": endpoint,
+                "ResultPath": sfn.JsonPath.DISCARD,
+            },
         )
         update = tasks.SageMakerUpdateEndpoint(
             scope,
@@ -847,6 +950,10 @@ class ModelEndpoint(Construct):
                 actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
                 resources=[self.endpoint_arn, configs],
             ),
+            # The create requests carry the stack's tags.
+            iam.PolicyStatement(
+                actions=["sagemaker:AddTags"], resources=[models, configs, self.endpoint_arn]
+            ),
             iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=[self.endpoint_arn]),
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
@@ -934,7 +1041,7 @@ class ModelEndpoint(Construct):
             acknowledge_wildcards(
                 principal,
                 f"Models and endpoint configs of {self.node.path} are created at run time under the "
-                f"name prefix '{self.name_prefix}-'; CDK's CreateEndpoint/UpdateEndpoint tasks ask "
+                f"name prefix '{self.name_prefix}-'; CDK's UpdateEndpoint task asks "
                 "for any endpoint config (named at run time) and sagemaker:ListTags, and "
                 "Application Auto Scaling targets have no ARN before they exist (target-tracking "
                 "alarms are limited to this endpoint's names).",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +23,7 @@ from ._jobs import (
     sagemaker_arn,
     sdk_resource,
 )
+from ._requests import check_overrides, finish_request
 from .images import SageMakerImage
 
 
@@ -89,12 +90,15 @@ class ModelPackageGroup(Construct):
         transform_instance_types: Sequence[str] = (),
         source_path: str | None = "$.best.TrainingJobName",
         result_path: str | None = "$.registered",
+        overrides: Mapping[str, Any] | None = None,
     ) -> sfn.CustomState:
         """A task registering a model version: ``image`` (or the image URI at ``image_path``)
         with the ``model.tar.gz`` at ``model_data_path``. ``source_path`` (the training job's
         name) is recorded as customer metadata. The result is ``{"ModelPackageArn": ...}``.
 
-        The role running it needs :meth:`grant_register`.
+        ``overrides``: members merged deeply into the ``CreateModelPackage`` request (e.g.
+        ``{"ModelMetrics": {...}}``; ``None`` removes one), checked against botocore's model.
+        The request carries the stack's tags. The role running it needs :meth:`grant_register`.
         """
         _check_mime_types(self, "content_types", content_types)
         _check_mime_types(self, "response_types", response_types)
@@ -123,6 +127,9 @@ class ModelPackageGroup(Construct):
         }
         if source_path:
             params["CustomerMetadataProperties"] = {"TrainingJobName.$": source_path}
+        params = finish_request(
+            self, "overrides", "CreateModelPackage", params, check_overrides(self, "overrides", overrides)
+        )
         state = {
             "Type": "Task",
             "Comment": f"Register the model in {self.node.path}",
@@ -138,7 +145,8 @@ class ModelPackageGroup(Construct):
         grant_sync_job(
             grantee,
             self,
-            actions=["sagemaker:CreateModelPackage"],
+            # AddTags: the request carries the stack's tags.
+            actions=["sagemaker:CreateModelPackage", "sagemaker:AddTags"],
             resources=[self.arn, sagemaker_arn(self, "model-package", f"{self.name}/*")],
             events_rule=None,
             passed_role=None,

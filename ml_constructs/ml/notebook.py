@@ -90,6 +90,9 @@ class Notebook(Construct):
             (default ``False``: the VPC routes there already; one such endpoint per VPC).
         removal_policy: what happens to the instance / domain on stack deletion (default: the
             lake's, RETAIN unless the lake says otherwise).
+        role: bring your own execution role (you grant it the lake, key and logs); the only
+            thing added to it is the auto-stop's permission to stop this instance (its own
+            policy). Default: a new least-privilege role.
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class Notebook(Construct):
         user_profile_name: str = "data-scientist",
         sagemaker_api_endpoint: bool = False,
         removal_policy: RemovalPolicy | None = None,
+        role: iam.IRole | None = None,
     ) -> None:
         check_construct_id(scope, id, "Notebook")
         super().__init__(scope, id)
@@ -179,36 +183,38 @@ class Notebook(Construct):
             self.api_endpoint.connections.allow_default_port_from(
                 self.security_group, "The notebook calls the SageMaker API (auto-stop)"
             )
-        self.role = iam.Role(
+        self._own_role = role is None
+        self.role: iam.IRole = role or iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Execution role of the notebook {self.node.path}",
         )
-        reads = [(lake.bucket(zone), "") for zone in dict.fromkeys(read_zones)]
-        for zone in dict.fromkeys(read_zones):
-            lake.grant_read(self.role, zone)
-        writes = []
-        if write_zone is not None:
-            lake.grant_write(self.role, write_zone, write_prefix)
-            writes.append((lake.bucket(write_zone), write_prefix))
-        # The ML storage volume (or Studio's EBS spaces) is encrypted through a grant on the key;
-        # the lake grants above bring decrypt (reads) and encrypt (writes).
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["kms:CreateGrant", "kms:DescribeKey"],
-                resources=[self.encryption_key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        if isinstance(self.role, iam.Role) and self._own_role:
+            reads = [(lake.bucket(zone), "") for zone in dict.fromkeys(read_zones)]
+            for zone in dict.fromkeys(read_zones):
+                lake.grant_read(self.role, zone)
+            writes = []
+            if write_zone is not None:
+                lake.grant_write(self.role, write_zone, write_prefix)
+                writes.append((lake.bucket(write_zone), write_prefix))
+            # The ML storage volume (or Studio's EBS spaces) is encrypted through a grant on the key;
+            # the lake grants above bring decrypt (reads) and encrypt (writes).
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["kms:CreateGrant", "kms:DescribeKey"],
+                    resources=[self.encryption_key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                )
             )
-        )
-        grant_job_logs_and_metrics(self.role, "studio" if studio else "NotebookInstances", self.node.path)
-        if reads or writes:
-            acknowledge_object_grants(
-                self.role,
-                reads=reads,
-                writes=writes,
-                purpose=f"the notebook {self.node.path} explores the lake and saves its results",
-            )
+            grant_job_logs_and_metrics(self.role, "studio" if studio else "NotebookInstances", self.node.path)
+            if reads or writes:
+                acknowledge_object_grants(
+                    self.role,
+                    reads=reads,
+                    writes=writes,
+                    purpose=f"the notebook {self.node.path} explores the lake and saves its results",
+                )
 
         self.notebook_instance: sagemaker.CfnNotebookInstance | None = None
         self.lifecycle_config: sagemaker.CfnNotebookInstanceLifecycleConfig | None = None
@@ -282,8 +288,7 @@ class Notebook(Construct):
         self.notebook_instance.apply_removal_policy(removal)
         # The instance starts as soon as it exists: let its role's grants (lake, key, logs) be
         # in place by then. (The stop permission below names the instance, so it follows it.)
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        assert isinstance(policy, iam.CfnPolicy)
+        default_policy = self.role.node.try_find_child("DefaultPolicy") if self._own_role else None
         if self.idle_minutes is not None:
             # Ref of a notebook instance is its ARN (lowercase name, as IAM compares it).
             iam.Policy(
@@ -297,7 +302,10 @@ class Notebook(Construct):
                     )
                 ],
             )
-        self.notebook_instance.node.add_dependency(policy)
+        if default_policy is not None:
+            policy = default_policy.node.default_child
+            assert isinstance(policy, iam.CfnPolicy)
+            self.notebook_instance.node.add_dependency(policy)
 
     def _grant_network_interfaces(self) -> None:
         """What the SageMaker execution-role page asks of a notebook instance in a private VPC:

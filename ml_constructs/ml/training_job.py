@@ -19,7 +19,7 @@ from constructs import Construct
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.nag import acknowledge_object_grants
 from ..core.state_machines import secure_state_machine
-from ..core.validation import check_construct_id
+from ..core.validation import check_construct_id, renamed
 from ..store.data_lake import DataLake, Zone
 from ._jobs import (
     MAX_JOB_SECONDS,
@@ -42,6 +42,7 @@ from ._jobs import (
     sync_resource,
     unique_name_expression,
 )
+from ._requests import check_overrides, finish_request
 from .algorithms import check_gpu_hyperparameters
 from .images import SageMakerImage
 
@@ -145,8 +146,9 @@ class TrainingJob(Construct):
         channels: input channels (default ``train/`` and ``validation/`` CSV in the processed zone).
         input_mode: the default input mode of the channels (File).
         output_prefix: where model artifacts go in the models zone (default ``training/<id>/``).
-        vpc / subnets / security_groups: run inside a VPC (default: no VPC; subnets default to
-            the VPC's private subnets; a security group is created when none is given).
+        vpc / vpc_subnets / security_groups: run inside a VPC (default: no VPC; subnets default
+            to the VPC's private subnets; a security group is created when none is given).
+            ``subnets=`` is the deprecated name of ``vpc_subnets`` (kept one release).
         network_isolation: no network access from the container (default True).
         inter_container_encryption: encrypt traffic between instances (default True).
         metric_definitions: metrics to scrape from logs (own images; built-in algorithms publish
@@ -158,6 +160,13 @@ class TrainingJob(Construct):
         environment: environment variables of the container (up to 100).
         removal_policy / log_retention: of the state machine's log group (default the lake's
             removal policy, three months).
+        request_overrides: members merged deeply into every ``CreateTrainingJob`` request
+            (:meth:`request`, :meth:`task`) for what the arguments do not cover, e.g.
+            ``{"ProfilerConfig": {...}, "Tags": [...]}``; ``None`` removes a member. The merged
+            request is checked against botocore's model at synth. (Tuning builds its own
+            request: see ``HyperparameterTuning(request_overrides=)``.)
+
+    Every request carries the stack's tags (``Tags``), so the jobs' cost can be allocated.
     """
 
     def __init__(
@@ -178,7 +187,7 @@ class TrainingJob(Construct):
         input_mode: InputMode = InputMode.FILE,
         output_prefix: str | None = None,
         vpc: ec2.IVpc | None = None,
-        subnets: ec2.SubnetSelection | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         network_isolation: bool = True,
         inter_container_encryption: bool = True,
@@ -190,9 +199,13 @@ class TrainingJob(Construct):
         environment: Mapping[str, str] | None = None,
         removal_policy: RemovalPolicy | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        request_overrides: Mapping[str, Any] | None = None,
+        subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         check_construct_id(scope, id, "TrainingJob")
         super().__init__(scope, id)
+        vpc_subnets = renamed(self, "subnets", subnets, "vpc_subnets", vpc_subnets)
+        self.request_overrides = check_overrides(self, "request_overrides", request_overrides)
         if not isinstance(image, SageMakerImage):
             raise invalid(self, "image", image, "a SageMakerImage (built_in, from_ecr_repository, from_uri)")
         check_instance_type(self, "instance_type", instance_type, "TrainingInstanceType")
@@ -251,8 +264,8 @@ class TrainingJob(Construct):
         self.environment = dict(environment or {})
         if len(self.environment) > 100:
             raise invalid(self, "environment", f"{len(self.environment)} variables", "at most 100")
-        if (subnets is not None or security_groups) and vpc is None:
-            raise invalid(self, "subnets/security_groups", "given", "a vpc with them")
+        if (vpc_subnets is not None or security_groups) and vpc is None:
+            raise invalid(self, "vpc_subnets/security_groups", "given", "a vpc with them")
 
         self.lake = lake
         self.image = image
@@ -284,9 +297,9 @@ class TrainingJob(Construct):
                 # Instances of one distributed job talk to each other (and nothing else in).
                 group.add_ingress_rule(group, ec2.Port.all_traffic(), "between the job's own instances")
                 self.security_groups = [group]
-            self.subnet_ids = vpc.select_subnets(**subnet_selection(subnets)).subnet_ids
+            self.subnet_ids = vpc.select_subnets(**subnet_selection(vpc_subnets)).subnet_ids
             if not self.subnet_ids:
-                raise invalid(self, "subnets", subnets, "a selection with at least one subnet")
+                raise invalid(self, "vpc_subnets", vpc_subnets, "a selection with at least one subnet")
 
         # -- execution role --------------------------------------------------------------------
         self._own_role = role is None
@@ -299,6 +312,9 @@ class TrainingJob(Construct):
         self.image_uri = image.bind(self, self.role if self._own_role else None)
         if isinstance(self.role, iam.Role) and self._own_role:
             self._grant_execution_role(self.role)
+
+        # Fail at synth, with this path, on overrides SageMaker would reject.
+        self.request()
 
         # -- on-demand runner ------------------------------------------------------------------
         timeout = (self.max_wait_seconds or self.max_runtime_seconds) + 3600
@@ -394,7 +410,7 @@ class TrainingJob(Construct):
         request = self.definition(checkpoint_suffix=f"{name}/")
         request["TrainingJobName"] = name
         request["HyperParameters"] = {**self.hyperparameters, **overrides}
-        return request
+        return finish_request(self, "request_overrides", "CreateTrainingJob", request, self.request_overrides)
 
     def definition(self, *, checkpoint_suffix: str | None = None) -> dict[str, Any]:
         """The job definition shared by the training request and tuning's TrainingJobDefinition
@@ -508,6 +524,9 @@ class TrainingJob(Construct):
             resources = params["ResourceConfig"]
             del resources["InstanceType"]
             resources["InstanceType.$"] = instance_type_path
+        params = finish_request(
+            self, "request_overrides", "CreateTrainingJob", params, self.request_overrides
+        )
         state: dict[str, Any] = {
             "Type": "Task",
             "Comment": f"Train with {self.node.path}",

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -41,6 +41,11 @@ class RawTiering:
     noncurrent_versions_expire_after: Duration | None = Duration.days(90)
 
 
+# The default tiering: a bucket you bring for the raw zone ignores it without a warning, while
+# tiering you pass explicitly for such a bucket warns.
+DEFAULT_RAW_TIERING = RawTiering()
+
+
 class DataLake(Construct):
     """An S3 data lake with one bucket per zone, one CMK, access logs and a Glue catalog.
 
@@ -53,9 +58,19 @@ class DataLake(Construct):
     incomplete multipart uploads aborted after 7 days; EventBridge notifications on; a Glue
     database per zone; everything RETAINed on stack deletion.
 
+    Bring your own: only what is missing is created. With every zone's bucket given, no access
+    log bucket is created (your buckets log where you set); with ``encryption_key`` given (or
+    every bucket imported with the same ``encryption_key``), no key; with ``databases`` given
+    for a zone, no Glue database for it. Settings that cannot apply to a bucket you bring
+    (``raw_tiering``) and needs it may not meet (S3 -> EventBridge notifications, which
+    :class:`ObjectTrigger` and the workflow's new-data trigger rely on) give a synth warning
+    (``cdk synth`` prints it; ``Annotations``) instead of being silently ignored.
+
     Args:
-        encryption_key: bring your own CMK (default: a new one with rotation).
+        encryption_key: bring your own CMK (default: a new one with rotation). Pass the key your
+            own buckets encrypt with: the constructs write with it.
         buckets: bring your own bucket for any zone; the others are created.
+        databases: bring your own Glue database (its name) for any zone; the others are created.
         raw_tiering: lifecycle of the raw zone; ``None`` turns tiering off.
         removal_policy: what happens to buckets, key and logs when the stack is deleted.
             DESTROY fails on a non-empty bucket: empty it first (no auto-delete custom resource).
@@ -68,7 +83,8 @@ class DataLake(Construct):
         *,
         encryption_key: kms.IKey | None = None,
         buckets: Mapping[Zone, s3.IBucket] | None = None,
-        raw_tiering: RawTiering | None = RawTiering(),
+        databases: Mapping[Zone, str] | None = None,
+        raw_tiering: RawTiering | None = DEFAULT_RAW_TIERING,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         check_construct_id(scope, id, "DataLake")
@@ -80,18 +96,37 @@ class DataLake(Construct):
         for zone in given:
             if not isinstance(zone, Zone):
                 raise invalid(self, "buckets", zone, "keys of type Zone: " + ", ".join(z.name for z in Zone))
+        given_databases = dict(databases or {})
+        for zone, name in given_databases.items():
+            if not isinstance(zone, Zone) or not isinstance(name, str) or not name:
+                raise invalid(self, "databases", {zone: name}, "Zone keys and Glue database names")
         self.removal_policy = removal_policy
-        self.encryption_key: kms.IKey = encryption_key or secure_key(
-            self, "Key", description=f"Data lake key of {self.node.path}", removal_policy=removal_policy
+        self.imported_zones: frozenset[Zone] = frozenset(given)
+        self.encryption_key: kms.IKey = (
+            encryption_key
+            or self._common_bucket_key(given)
+            or secure_key(
+                self, "Key", description=f"Data lake key of {self.node.path}", removal_policy=removal_policy
+            )
         )
-        self.access_logs_bucket: s3.Bucket = access_logs_bucket(
-            self, "AccessLogs", removal_policy=removal_policy
+        # The access log bucket serves the buckets created here only.
+        self.access_logs_bucket: s3.Bucket | None = (
+            access_logs_bucket(self, "AccessLogs", removal_policy=removal_policy)
+            if len(given) < len(Zone)
+            else None
         )
+        if Zone.RAW in given and raw_tiering is not None and raw_tiering is not DEFAULT_RAW_TIERING:
+            Annotations.of(self).add_warning_v2(
+                "ml-constructs:raw-tiering-not-applied",
+                f"raw_tiering is not applied: the raw zone's bucket ({given[Zone.RAW].node.path}) is one you "
+                "bring, and its lifecycle rules are yours to set (or pass raw_tiering=None).",
+            )
         self._buckets: dict[Zone, s3.IBucket] = {}
         for zone in Zone:
             if zone in given:
                 self._buckets[zone] = given[zone]
                 continue
+            assert self.access_logs_bucket is not None
             rules = [
                 s3.LifecycleRule(
                     id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(7)
@@ -108,6 +143,7 @@ class DataLake(Construct):
                 removal_policy=removal_policy,
                 lifecycle_rules=rules,
             )
+        self._database_names = given_databases
         self.databases: dict[Zone, glue.CfnDatabase] = {
             zone: glue.CfnDatabase(
                 self,
@@ -120,7 +156,23 @@ class DataLake(Construct):
                 ),
             )
             for zone in Zone
+            if zone not in given_databases
         }
+
+    @staticmethod
+    def _common_bucket_key(given: Mapping[Zone, s3.IBucket]) -> kms.IKey | None:
+        """The one key every bucket brought for every zone was imported with, if any."""
+        if len(given) < len(Zone):
+            return None
+        keys = {
+            b.encryption_key.key_arn if b.encryption_key else None: b.encryption_key for b in given.values()
+        }
+        (key,) = keys.values() if len(keys) == 1 else (None,)
+        return key
+
+    def owns_bucket(self, zone: Zone) -> bool:
+        """Whether this lake created the bucket of ``zone`` (False: you brought it)."""
+        return Zone(zone) not in self.imported_zones
 
     def _tiering_rule(self, tiering: RawTiering) -> s3.LifecycleRule:
         ia, archive, expire = tiering.infrequent_access_after, tiering.archive_after, tiering.expire_after
@@ -181,7 +233,8 @@ class DataLake(Construct):
 
     def database_name(self, zone: Zone) -> str:
         """The Glue database holding the tables of ``zone``."""
-        return self.databases[Zone(zone)].ref
+        zone = Zone(zone)
+        return self._database_names.get(zone) or self.databases[zone].ref
 
     def s3_uri(self, zone: Zone, prefix: str = "") -> str:
         """``s3://<bucket of zone>/<prefix>`` (a token until deploy)."""

@@ -19,6 +19,7 @@ from constructs import Construct
 
 from ..core import RecordSchema, acknowledge, check_range, check_s3_prefix, invalid, python_function
 from ..core.alarms import alarm_at_least
+from ..core.buckets import warn_unless_event_bridge
 from ..core.nag import acknowledge_object_grants
 from ..core.schema import MAX_SCHEMA_JSON_BYTES
 from ..core.validation import check_construct_id, is_token
@@ -103,6 +104,7 @@ class ObjectTrigger(Construct):
         source = bucket or (lake.raw_bucket if lake else None)
         if source is None:
             raise invalid(self, "bucket", None, "a bucket, or a lake whose raw zone is the source")
+        warn_unless_event_bridge(self, source, f"The object trigger {self.node.path}")
         output = output_bucket or (lake.processed_bucket if lake else source)
         key = encryption_key or (lake.encryption_key if lake else None)
         removal = removal_policy or (lake.removal_policy if lake else RemovalPolicy.RETAIN)

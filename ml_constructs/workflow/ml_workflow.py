@@ -20,6 +20,7 @@ from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.alarms import alarm_at_least
+from ..core.buckets import warn_unless_event_bridge
 from ..core.state_machines import secure_state_machine
 from ..core.topics import service_publishable_topic
 from ..core.validation import check_construct_id
@@ -336,6 +337,7 @@ class MlWorkflow(Construct):
             )
         if new_data is not None:
             bucket = lake.bucket(new_data.zone)
+            warn_unless_event_bridge(self, bucket, f"The new-data trigger of {self.node.path}")
             self.rules.append(
                 events.Rule(
                     self,

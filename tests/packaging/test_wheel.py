@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.packaging  # builds the wheel (pip, setuptools): make test-e2e
 
 SYNTH_FROM_INSTALLED_COPY = """
 import json, sys
@@ -28,27 +28,6 @@ ObjectTrigger(stack, "Files", lake=lake, schema=schema)
 assembly = app.synth()
 print(json.dumps({"file": ml_constructs.__file__, "stacks": [s.stack_name for s in assembly.stacks]}))
 """
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    # Build from a clean copy: setuptools' build/ folder would otherwise land in the repo and
-    # keep files deleted from the source in later wheels.
-    source = tmp_path_factory.mktemp("source")
-    shutil.copytree(
-        ROOT / "ml_constructs", source / "ml_constructs", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet"]
-        + ["-w", str(out), str(source)],
-        check=True,
-        capture_output=True,
-    )
-    (found,) = out.glob("ml_constructs-*.whl")
-    return found
 
 
 def test_wheel_contains_runtime_assets_and_py_typed(wheel):
@@ -96,3 +75,22 @@ def test_constructs_synthesize_from_the_installed_wheel_outside_the_repo(wheel, 
     for path in staged:
         bundle = work / "cdk.out" / path
         assert (bundle / "object_preprocess.py").exists() and (bundle / "record_schema.py").exists()
+
+
+def test_wheel_metadata_has_the_version_ranges_and_the_testing_extra(wheel):
+    import ml_constructs
+
+    archive = zipfile.ZipFile(wheel)
+    (metadata_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    metadata = archive.read(metadata_name).decode()
+    assert f"Version: {ml_constructs.__version__}" in metadata
+    assert wheel.name.startswith(f"ml_constructs-{ml_constructs.__version__}-")
+    requires = [
+        line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist: ")
+    ]
+    core = [r for r in requires if "extra ==" not in r]
+    assert core and all("==" not in r and "<" in r and ">=" in r for r in core), core
+    testing = {
+        r.split(";")[0].split("<")[0].split(">")[0].strip() for r in requires if 'extra == "testing"' in r
+    }
+    assert testing == {"pytest", "syrupy", "cfn-lint"}, testing

@@ -153,6 +153,7 @@ def test_s3_notification_events_are_understood():
     assert object_preprocess.objects_in(records) == [("b", "incoming/a b=.csv")]
 
 
+@pytest.mark.slow  # a 50 MB object through moto: make test-e2e
 def test_a_50_mb_object_is_processed_through_moto(s3):
     row = json.dumps({"id": "x" * 900, "amount": 1.25}) + "\n"
     count = 50 * 1024 * 1024 // len(row) + 1
@@ -197,6 +198,7 @@ class _StreamingClient:
         self.uploaded[key] = size
 
 
+@pytest.mark.slow  # a 50 MB object, memory measured: make test-e2e
 def test_a_50_mb_object_is_streamed_not_read_whole():
     rows = 52_000  # about 52 MB of CSV
     client = _StreamingClient(_GeneratedBody(rows))

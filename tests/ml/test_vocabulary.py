@@ -88,10 +88,18 @@ def test_notebook_takes_your_own_role():
         for r in template["Resources"].values()
         if r["Type"] == "AWS::IAM::Policy" and role_ref in r["Properties"]["Roles"]
     ]
-    # Only the auto-stop's own policy (stop and describe this instance) is added to your role.
-    assert len(attached) == 1
-    actions = {a for s in attached[0]["PolicyDocument"]["Statement"] for a in s["Action"]}
-    assert actions == {"sagemaker:StopNotebookInstance", "sagemaker:DescribeNotebookInstance"}
+    # Added to your role: the auto-stop's own policy (stop and describe this instance), and, in a
+    # VPC, the network interface of this instance (what SageMaker's execution-role page lists).
+    assert len(attached) == 2
+    actions = {
+        a
+        for policy in attached
+        for s in policy["PolicyDocument"]["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert {"sagemaker:StopNotebookInstance", "sagemaker:DescribeNotebookInstance"} <= actions
+    assert "ec2:CreateNetworkInterface" in actions
+    assert not any(a.startswith("s3:") for a in actions)
     (instance,) = [
         r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::NotebookInstance"
     ]

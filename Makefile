@@ -16,7 +16,11 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 # The end-to-end tests: a local SparkSession, the embedded emulator (deploys, the reference workflow
 # run), the wheel built and installed (from PyPI with the lowest and highest allowed aws-cdk-lib),
 # 50 MB objects through the pre-processor.
+# Two runs: moto's in-process mock (mock_aws, used by the slow runtime tests) resets every backend
+# of its process, so those never share a process with the emulator's tests.
 E2E_MARKS := spark or deploy or pipeline or packaging or local or slow
+E2E_EMULATOR_MARKS := spark or deploy or pipeline or local
+E2E_OTHER_MARKS := packaging or slow
 
 .PHONY: install test test-e2e test-all snapshot-update synth lint clean docs
 
@@ -38,7 +42,8 @@ test: install
 
 ## make test-e2e: the end-to-end tests (Spark, emulator deploys, the workflow run, packaging; minutes)
 test-e2e: install
-	$(PY) -m pytest $(PYTEST_ARGS) -m '$(E2E_MARKS)'
+	$(PY) -m pytest $(PYTEST_ARGS) -m '$(E2E_EMULATOR_MARKS)'
+	$(PY) -m pytest $(PYTEST_ARGS) -m '$(E2E_OTHER_MARKS)'
 
 ## make test-all: every test (what CI runs): the fast suite, then the end-to-end tests
 test-all: test test-e2e

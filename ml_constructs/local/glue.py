@@ -25,19 +25,13 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
-from .jobs.common import JobError, JobLog
-
-_installed = False
-_lock = threading.Lock()
+from .jobs.common import JobError, JobLog, once
 
 
+@once
 def install() -> None:
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        _install()
-        _installed = True
+    """Make job runs execute (once per process)."""
+    _install()
 
 
 def glue_argv(job_name: str, run_id: str, arguments: dict[str, str]) -> list[str]:

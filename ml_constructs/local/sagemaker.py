@@ -25,25 +25,20 @@ import copy
 import threading
 from typing import Any
 
-_installed = False
-_lock = threading.Lock()
+from .jobs.common import once
 
 
+@once
 def install() -> None:
     """Patch moto's SageMaker and SageMaker Runtime (once per process)."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        _install_training()
-        _install_stops()
-        _hide_emulator_state()
-        from .jobs import inference, transform, tuning
+    _install_training()
+    _install_stops()
+    _hide_emulator_state()
+    from .jobs import inference, transform, tuning
 
-        tuning.install()
-        transform.install()
-        inference.install()
-        _installed = True
+    tuning.install()
+    transform.install()
+    inference.install()
 
 
 def start(target: Any, *args: Any, name: str) -> threading.Thread:

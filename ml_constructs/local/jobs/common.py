@@ -10,11 +10,28 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import api
+
+_once_lock = threading.RLock()
+
+
+def once(install: Callable[[], None]) -> Callable[[], None]:
+    """``install`` made idempotent and thread-safe: a moto patch applied once per process."""
+    done = False
+
+    def run_once() -> None:
+        nonlocal done
+        with _once_lock:
+            if not done:
+                install()
+                done = True
+
+    run_once.__doc__ = install.__doc__
+    return run_once
 
 
 class JobError(Exception):

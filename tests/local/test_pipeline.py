@@ -239,11 +239,28 @@ def test_overriding_a_tuned_hyperparameter_fails_before_any_job(
 
 
 def test_a_failing_training_ends_in_notify_failure(aws: LocalAws, app: ReferenceApp, result) -> None:
-    described, events = _finish(
-        aws, _start(aws, app.workflow, {"hyperparameters": {"objective": "no:such-objective"}}), timeout=600
-    )
+    """Also: the crawler is still busy (a long crawl started by hand), so Crawl retries, then the
+    run goes on without it (CrawlSkipped) - and fails at Tune, as its training cannot run."""
+    from moto.moto_api import state_manager
+
+    from ml_constructs.local.glue import CRAWL_SECONDS
+
+    glue = aws.client("glue")
+    (crawler,) = [c["Name"] for c in glue.get_crawlers()["Crawlers"] if "Features" in c["Name"]]
+    glue.get_crawler(Name=crawler)  # the last crawl settles (it took its few seconds) first
+    state_manager.set_transition("glue::crawl", {"progression": "time", "seconds": 600})
+    try:
+        glue.start_crawler(Name=crawler)
+        described, events = _finish(
+            aws,
+            _start(aws, app.workflow, {"hyperparameters": {"objective": "no:such-objective"}}),
+            timeout=600,
+        )
+    finally:
+        state_manager.set_transition("glue::crawl", {"progression": "time", "seconds": CRAWL_SECONDS})
     assert described["status"] == "FAILED"
     entered = _entered(events)
+    assert "CrawlSkipped" in entered
     assert "Tune" in entered and "Register" not in entered
     assert _succeeded(events, "NotifyFailure")
 

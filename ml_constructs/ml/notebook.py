@@ -321,7 +321,7 @@ class Notebook(Construct):
             )
 
         interfaces = ec2_arn("network-interface", "*")
-        self.role.add_to_policy(
+        self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["ec2:CreateNetworkInterface"],
                 resources=[
@@ -331,7 +331,7 @@ class Notebook(Construct):
                 ],
             )
         )
-        self.role.add_to_policy(
+        self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface"],
                 resources=[interfaces],
@@ -346,7 +346,7 @@ class Notebook(Construct):
             "ec2:DescribeSubnets",
             "ec2:DescribeVpcs",
         ]
-        self.role.add_to_policy(iam.PolicyStatement(actions=describe, resources=["*"]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=describe, resources=["*"]))
         acknowledge_wildcards(
             self.role,
             f"SageMaker creates the network interface of the notebook {self.node.path} at run time "

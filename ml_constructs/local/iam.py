@@ -18,7 +18,6 @@ Turn it off (every request allowed, as before) with ``ML_CONSTRUCTS_LOCAL_IAM=of
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from typing import Any
@@ -29,9 +28,6 @@ _lock = threading.Lock()
 _sessions: dict[tuple[str, str | None], Any] = {}
 _runtime_keys: set[str] = set()  # access key ids handed to runtime principals
 _installed = False
-
-# Temporary credentials of assumed roles start with this prefix (moto's STS and AWS alike).
-_ASSUMED_PREFIX = "ASIA"
 
 
 def enforced() -> bool:
@@ -61,18 +57,9 @@ def install() -> None:
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign]
 
-    from moto.iam.access_control import IAMPolicy
+    from . import iam_policies
 
-    policy_init = IAMPolicy.__init__
-
-    def init(self: Any, policy: Any) -> None:
-        # Inline role policies created through CloudFormation are stored as parsed documents;
-        # moto's evaluator expected a JSON string or a wrapper dict.
-        if isinstance(policy, dict) and "policy_document" not in policy:
-            policy = json.dumps(policy)
-        policy_init(self, policy)
-
-    IAMPolicy.__init__ = init  # type: ignore[method-assign]
+    iam_policies.install()  # moto's evaluator, fitted to the semantics above
     _installed = True
 
 
@@ -83,7 +70,7 @@ def _signed_by_assumed_role(response: Any) -> bool:
         key = response.get_access_key()
     except Exception:  # noqa: BLE001 - unsigned or malformed: not a runtime principal
         return False
-    return isinstance(key, str) and key.startswith(_ASSUMED_PREFIX) and key in _runtime_keys
+    return key in _runtime_keys
 
 
 def session_as(role_arn: str | None, region: str = api.REGION, *, name: str = "ml-constructs-local") -> Any:

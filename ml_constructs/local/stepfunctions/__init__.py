@@ -13,10 +13,10 @@ this library's machines, each in its own module:
 - :mod:`.integrations` / :mod:`.optimized`: calls signed as the state machine's role,
   ``aws-sdk:`` shapes and error names, SageMaker / EMR Serverless ``.sync``;
 - :mod:`.tagging`: ``sagemaker:AddTags`` required to create tagged SageMaker resources;
-- :mod:`.signing`: role-signed bodiless requests pass moto's signature check, and its XML
-  authorization errors are read back under JSON protocols;
-- :mod:`.policies`: moto's policy evaluator reads CloudFormation's inline policies and leaves
-  resources and context keys it cannot know unevaluated (as :mod:`..iam` documents).
+- :mod:`.signing`: moto's XML authorization errors are read back under JSON protocols.
+
+Role-signed calls are authorized by :mod:`..iam` (with :mod:`..iam_policies`: moto's evaluator
+fitted to AWS's semantics, bodiless signatures), installed for every runtime principal.
 
 All patches are idempotent (``install`` may run any number of times).
 """
@@ -29,14 +29,12 @@ from .interpreter import poll_seconds
 
 def install() -> None:
     """Turn the interpreter on and patch it (once per process)."""
-    from . import backend, integrations, interpreter, policies, signing, tagging
+    from . import backend, integrations, interpreter, tagging
 
     backend.install()
     interpreter.install()
     integrations.install()
     tagging.install()
-    signing.install()
-    policies.install()
 
 
 __all__ = ["fire_schedule", "install", "poll_seconds"]

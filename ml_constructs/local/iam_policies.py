@@ -1,6 +1,6 @@
-"""moto's identity-policy evaluator, made to apply the semantics :mod:`..iam` documents.
+"""moto's identity-policy evaluator, made to apply the semantics :mod:`.iam` documents.
 
-:mod:`..iam` authorizes every request signed by an assumed role against the role's identity
+:mod:`.iam` authorizes every request signed by an assumed role against the role's identity
 policies: actions everywhere, resources only where moto determines the request's resource (S3),
 conditions only where moto knows the context keys. moto's evaluator did otherwise in three ways
 that denied what AWS allows (the reference app's deploy failed with the CDK CLI's own roles):
@@ -21,8 +21,13 @@ that denied what AWS allows (the reference app's deploy failed with the CDK CLI'
   ``AWSCloudFormationReadOnlyAccess`` (``cloudformation:DescribeStacks`` denied to the CLI). They
   are attached now, an AWS managed policy loaded from moto's bundled copy when first named
   (loading them all costs every IAM backend a large JSON parse).
+- moto recomputes the SigV4 signature of a request from its body, or, when the body is empty,
+  from the parsed request data, which for a bodiless GET/HEAD/DELETE of a REST service is the
+  header dict: every such call by an assumed role (EMR Serverless ``GetJobRun``, Lambda
+  ``GetFunction``, ...) failed with ``SignatureDoesNotMatch``. A bodiless request is now signed
+  over an empty payload, as botocore signed it.
 
-Belongs with :mod:`..iam`; here because the state machines' role-signed calls need it.
+:func:`install` is called by :func:`ml_constructs.local.iam.install`.
 """
 
 from __future__ import annotations
@@ -91,10 +96,30 @@ def install() -> None:
         self._action = IAM_ACTIONS.get(self._action, self._action)
 
     access_control.IAMRequestBase.__init__ = init_request  # type: ignore[method-assign]
+    _install_bodiless_signatures(access_control.IAMRequestBase)
     access_control.IAMPolicy.__init__ = read_policy  # type: ignore[method-assign]
     statement._check_element_matches = check_element_matches  # type: ignore[method-assign]
     statement._check_conditions = check_known_conditions  # type: ignore[method-assign]
     _installed = True
+
+
+_BODILESS = ("GET", "HEAD", "DELETE")
+
+
+def _install_bodiless_signatures(request_base: Any) -> None:
+    create = request_base._create_aws_request
+
+    def create_aws_request(self: Any) -> Any:
+        if not self._body and str(self._method).upper() in _BODILESS:
+            # Only for the signature: the S3 access-denied path reads ``_data`` as a dict later.
+            saved, self._data = self._data, b""
+            try:
+                return create(self)
+            finally:
+                self._data = saved
+        return create(self)
+
+    request_base._create_aws_request = create_aws_request
 
 
 def _install_managed_policy_arns() -> None:

@@ -130,8 +130,10 @@ def run_pipeline(
     app = ReferenceApp.find(assembly, region)
     data = data or sample_data()
     s3, sfn = api.client("s3", region), api.client("stepfunctions", region)
-    _stop_running(sfn, app.workflow, log)
-    before = {e["executionArn"] for e in _executions(sfn, app.workflow)}
+    # An earlier run (e.g. one the deploy smoke's upload started) would make the sample data's
+    # run end early as "another execution is at work".
+    stop_running(sfn, app.workflow, cause="run_pipeline starts a clean run", log=log)
+    before = {e["executionArn"] for e in executions(sfn, app.workflow)}
 
     log(
         f"==> orders table as DMS writes it: {len(data.orders)} rows -> s3://{app.raw_bucket}/{app.orders_prefix}"
@@ -150,7 +152,7 @@ def run_pipeline(
     log("==> waiting for the new-data trigger to start the workflow")
     execution = _wait_for_pipeline(sfn, app.workflow, before, timeout=timeout, log=log)
     result = PipelineResult(status=execution["status"], execution_arn=execution["executionArn"])
-    result.executions_started = len({e["executionArn"] for e in _executions(sfn, app.workflow)} - before)
+    result.executions_started = len({e["executionArn"] for e in executions(sfn, app.workflow)} - before)
     history = _history(sfn, result.execution_arn)
     result.stage_seconds = _stage_seconds(history)
     if result.status != "SUCCEEDED":
@@ -172,22 +174,24 @@ def run_pipeline(
     return result
 
 
-def _executions(sfn: Any, machine: str) -> list[dict[str, Any]]:
+def executions(sfn: Any, machine: str) -> list[dict[str, Any]]:
+    """Every execution of ``machine``, over every page (a page holds at most 100)."""
     found: list[dict[str, Any]] = []
     for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
         found += page["executions"]
     return found
 
 
-def _stop_running(sfn: Any, machine: str, log: Callable[[str], None], timeout: float = 60) -> None:
-    """Stop executions still running (e.g. the one the deploy smoke's upload started), so the
-    sample data's run is not skipped as "another execution is at work"."""
-    running = [e for e in _executions(sfn, machine) if e["status"] == "RUNNING"]
-    for execution in running:
-        log(f"    stopping an earlier execution: {execution['name']}")
-        sfn.stop_execution(executionArn=execution["executionArn"], cause="run_pipeline starts a clean run")
+def stop_running(
+    sfn: Any, machine: str, *, cause: str, log: Callable[[str], None] = print, timeout: float = 60
+) -> None:
+    """Stop the executions of ``machine`` still running, and wait until none is."""
+    for execution in executions(sfn, machine):
+        if execution["status"] == "RUNNING":
+            log(f"    stopping an earlier execution: {execution['name']}")
+            sfn.stop_execution(executionArn=execution["executionArn"], cause=cause)
     deadline = time.monotonic() + timeout
-    while any(e["status"] == "RUNNING" for e in _executions(sfn, machine)):
+    while any(e["status"] == "RUNNING" for e in executions(sfn, machine)):
         if time.monotonic() > deadline:
             raise TimeoutError(f"executions of {machine} still running after {timeout:.0f} s")
         time.sleep(0.5)
@@ -219,7 +223,7 @@ def _wait_for_pipeline(
     deadline = time.monotonic() + timeout
     reported: set[tuple[str, str]] = set()
     while time.monotonic() < deadline:
-        new = [e for e in _executions(sfn, machine) if e["executionArn"] not in before]
+        new = [e for e in executions(sfn, machine) if e["executionArn"] not in before]
         for execution in new:
             seen = (execution["executionArn"], execution["status"])
             if seen not in reported:

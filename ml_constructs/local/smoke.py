@@ -25,6 +25,7 @@ from typing import Any
 
 from . import api
 from .inventory import stacks_in_assembly
+from .pipeline import executions, stop_running
 
 
 @dataclass(frozen=True)
@@ -277,18 +278,13 @@ def _object_rule(logical_id: str, props: dict[str, Any], stack: _Stack) -> Smoke
         started = _executions(sfn, machine) - runs[machine]
         done.append(f"the rule started {started} execution(s) of {machine.rsplit(':', 1)[-1]}")
         # The smoke proves the trigger; the run itself (on two smoke lines) is not its business.
-        for page in sfn.get_paginator("list_executions").paginate(
-            stateMachineArn=machine, statusFilter="RUNNING"
-        ):
-            for execution in page["executions"]:
-                sfn.stop_execution(executionArn=execution["executionArn"], cause="smoke: trigger checked")
+        stop_running(sfn, machine, cause="smoke: trigger checked", log=lambda _: None)
     return SmokeResult(name, True, "; ".join(done))
 
 
 def _executions(sfn: Any, machine: str) -> int:
     """How many executions ``machine`` has had: every page (a page holds at most 100)."""
-    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
-    return sum(len(page["executions"]) for page in pages)
+    return len(executions(sfn, machine))
 
 
 def _target(arn: Any, stack: _Stack, kind: str) -> str | None:

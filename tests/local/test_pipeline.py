@@ -10,6 +10,7 @@ run as they would on AWS.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -339,3 +340,22 @@ def test_the_on_demand_scoring_machine_runs_with_its_own_role(
     described, _ = _finish(aws, _start(aws, _machine(aws, "ScoreStateMachine"), {"model_name": model}))
     assert described["status"] == "SUCCEEDED", described.get("cause")
     assert json.loads(described["output"])["transform"]["TransformJobStatus"] == "Completed"
+
+
+def test_a_second_run_updates_the_endpoint_in_place(aws: LocalAws, app: ReferenceApp, result) -> None:
+    """The endpoint exists after the first run: the next run takes the UpdateEndpoint branch."""
+    described, events = _finish(aws, _start(aws, app.workflow, {}), timeout=600)
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    entered = _entered(events)
+    assert "Deploy Update endpoint" in entered and "Deploy Create endpoint" not in entered
+    assert _succeeded(events, "NotifySuccess")
+    sagemaker = aws.client("sagemaker")
+    (deployed,) = [
+        json.loads(e["stateExitedEventDetails"]["output"])["deployment"]
+        for e in events
+        if (e.get("stateExitedEventDetails") or {}).get("name") == "Deploy Endpoint in service"
+    ]
+    live = sagemaker.describe_endpoint(EndpointName=deployed["EndpointName"])
+    # The workflow names each deployment's config after the MD5 of its execution name.
+    assert live["EndpointStatus"] == "InService"
+    assert live["EndpointConfigName"].endswith(hashlib.md5(described["name"].encode()).hexdigest())

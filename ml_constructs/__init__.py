@@ -57,6 +57,9 @@ _EXPORTS: dict[str, str] = {
     "MetricDefinition": ".ml.training_job",
     "MigrationType": ".collect",
     "MlWorkflow": ".workflow",
+    "ApprovalMode": ".workflow",
+    "ApprovedModelDeployment": ".workflow",
+    "QualityGate": ".workflow",
     "ModelEndpoint": ".ml.model_endpoint",
     "ModelPackageGroup": ".ml.model_registry",
     "NewDataTrigger": ".workflow",
@@ -97,7 +100,9 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "ApprovalMode",
     "ApprovalStatus",
+    "ApprovedModelDeployment",
     "AssembleWith",
     "AthenaEngineVersion",
     "AthenaWorkgroup",
@@ -147,6 +152,7 @@ __all__ = [
     "Objective",
     "OperationsTopic",
     "OutputCompression",
+    "QualityGate",
     "RawTiering",
     "RecordFormat",
     "RecordSchema",
@@ -259,4 +265,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         SparkServerlessJob,
     )
     from .store import DataLake, ObjectTrigger, RawTiering, Zone
-    from .workflow import MlWorkflow, NewDataTrigger, OperationsTopic
+    from .workflow import (
+        ApprovalMode,
+        ApprovedModelDeployment,
+        MlWorkflow,
+        NewDataTrigger,
+        OperationsTopic,
+        QualityGate,
+    )

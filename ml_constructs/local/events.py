@@ -41,6 +41,44 @@ def receives(rule: Any, event: Any) -> bool:
     return bool(pattern.matches_event(event))
 
 
+def service_event(
+    account_id: str,
+    region: str,
+    *,
+    source: str,
+    detail_type: str,
+    resources: list[str],
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    """An event as an AWS service sends it to EventBridge."""
+    from moto.events.utils import _BASE_EVENT_MESSAGE
+    from moto.s3 import notifications
+
+    event = copy.deepcopy(_BASE_EVENT_MESSAGE)
+    event.update(
+        {
+            "detail-type": detail_type,
+            "source": source,
+            "account": account_id,
+            "time": notifications.unix_time(),
+            "region": region,
+            "resources": resources,
+            "detail": detail,
+        }
+    )
+    return event
+
+
+def deliver(account_id: str, region: str, event: dict[str, Any]) -> None:
+    """Deliver a service's ``event`` to the rules of the account's default event bus (AWS
+    services send their events there only)."""
+    from moto.events.models import events_backends
+
+    bus = events_backends[account_id][region].event_buses.get("default")
+    for rule in list(bus.rules.values()) if bus is not None else []:
+        rule.send_to_targets(event, transform_input=False)
+
+
 def _fix_rule_matching() -> None:
     from moto.events.models import Rule
 
@@ -59,38 +97,29 @@ def _fix_s3_delivery() -> None:
     def send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
         # An asynchronous action on AWS: a failure here never fails the S3 request.
         try:
-            from moto.events.models import events_backends
-            from moto.events.utils import _BASE_EVENT_MESSAGE
-
-            event = copy.deepcopy(_BASE_EVENT_MESSAGE)
-            event.update(
-                {
-                    "detail-type": notifications._detail_type(event_name),
-                    "source": "aws.s3",
-                    "account": account_id,
-                    "time": notifications.unix_time(),
-                    "region": bucket.region_name,
-                    "resources": [bucket.arn],
-                    "detail": {
-                        "version": "0",
-                        "bucket": {"name": bucket.name},
-                        "object": {
-                            "key": key.name,
-                            "size": key.size,
-                            "eTag": key.etag.replace('"', ""),
-                            "version-id": key.version_id,
-                            "sequencer": "617f08299329d189",
-                        },
-                        "request-id": "N4N7GDK58NMKJ12R",
-                        "requester": account_id,
-                        "source-ip-address": "127.0.0.1",
-                        "reason": event_name.split(":")[1],
+            event = service_event(
+                account_id,
+                bucket.region_name,
+                source="aws.s3",
+                detail_type=notifications._detail_type(event_name),
+                resources=[bucket.arn],
+                detail={
+                    "version": "0",
+                    "bucket": {"name": bucket.name},
+                    "object": {
+                        "key": key.name,
+                        "size": key.size,
+                        "eTag": key.etag.replace('"', ""),
+                        "version-id": key.version_id,
+                        "sequencer": "617f08299329d189",
                     },
-                }
+                    "request-id": "N4N7GDK58NMKJ12R",
+                    "requester": account_id,
+                    "source-ip-address": "127.0.0.1",
+                    "reason": event_name.split(":")[1],
+                },
             )
-            bus = events_backends[account_id][bucket.region_name].event_buses.get("default")
-            for rule in list(bus.rules.values()) if bus is not None else []:
-                rule.send_to_targets(event, transform_input=False)
+            deliver(account_id, bucket.region_name, event)
         except Exception:  # noqa: S110
             pass
 

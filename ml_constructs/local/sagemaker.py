@@ -11,6 +11,7 @@ plain boto3 users and for Step Functions' ``.sync`` polling alike:
   (:mod:`.jobs.tuning`); every trial is a real training job.
   ``ListTrainingJobsForHyperParameterTuningJob`` is added.
 - ``CreateTransformJob`` runs the model over the input objects (:mod:`.jobs.transform`).
+- Model packages announce their state changes to EventBridge (:mod:`.model_registry`).
 - ``CreateEndpoint`` loads the model (``Creating`` -> ``InService`` / ``Failed``);
   ``UpdateEndpoint`` is added (``Updating`` -> ``InService``); ``sagemaker-runtime``
   ``InvokeEndpoint`` answers with the model's predictions (:mod:`.jobs.inference`).
@@ -34,8 +35,10 @@ def install() -> None:
     _install_training()
     _install_stops()
     _hide_emulator_state()
+    from . import model_registry
     from .jobs import inference, transform, tuning
 
+    model_registry.install()
     tuning.install()
     transform.install()
     inference.install()

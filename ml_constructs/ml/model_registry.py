@@ -7,12 +7,14 @@ from enum import StrEnum
 from typing import Any
 
 from aws_cdk import RemovalPolicy, Token
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..core import invalid
+from ..core.nag import acknowledge_wildcards
 from ..core.naming import resource_name
 from ..core.validation import check_construct_id
 from ._jobs import (
@@ -89,12 +91,17 @@ class ModelPackageGroup(Construct):
         realtime_instance_types: Sequence[str] = (),
         transform_instance_types: Sequence[str] = (),
         source_path: str | None = "$.best.TrainingJobName",
+        metadata: Mapping[str, str] | None = None,
+        approval_description_path: str | None = None,
         result_path: str | None = "$.registered",
         overrides: Mapping[str, Any] | None = None,
     ) -> sfn.CustomState:
         """A task registering a model version: ``image`` (or the image URI at ``image_path``)
         with the ``model.tar.gz`` at ``model_data_path``. ``source_path`` (the training job's
-        name) is recorded as customer metadata. The result is ``{"ModelPackageArn": ...}``.
+        name) is recorded as customer metadata, with ``metadata`` (keys ending in ``.$`` take
+        their value from a JSONPath or intrinsic, e.g. the objective value a quality gate reads
+        back; values are strings). ``approval_description_path``: the approval's reason (e.g. why
+        a quality gate rejected it). The result is ``{"ModelPackageArn": ...}``.
 
         ``overrides``: members merged deeply into the ``CreateModelPackage`` request (e.g.
         ``{"ModelMetrics": {...}}``; ``None`` removes one), checked against botocore's model.
@@ -125,8 +132,12 @@ class ModelPackageGroup(Construct):
             "InferenceSpecification": spec,
             "ModelApprovalStatus": ApprovalStatus(approval).value,
         }
-        if source_path:
-            params["CustomerMetadataProperties"] = {"TrainingJobName.$": source_path}
+        properties: dict[str, str] = {"TrainingJobName.$": source_path} if source_path else {}
+        properties.update(metadata or {})
+        if properties:
+            params["CustomerMetadataProperties"] = properties
+        if approval_description_path:
+            params["ApprovalDescription.$"] = approval_description_path
         params = finish_request(
             self, "overrides", "CreateModelPackage", params, check_overrides(self, "overrides", overrides)
         )
@@ -140,6 +151,146 @@ class ModelPackageGroup(Construct):
         }
         return sfn.CustomState(scope, id, state_json=state)
 
+    def update_status_task(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        status: ApprovalStatus,
+        package_arn_path: str = "$.registered.ModelPackageArn",
+        description: str | None = None,
+        description_path: str | None = None,
+    ) -> sfn.CustomState:
+        """A task setting the approval status of the version at ``package_arn_path``, with a
+        ``description`` (or one at ``description_path``), e.g. rejecting a model whose rollout
+        was rolled back. The role running it needs :meth:`grant_update_status`."""
+        params: dict[str, Any] = {
+            "ModelPackageArn.$": package_arn_path,
+            "ModelApprovalStatus": ApprovalStatus(status).value,
+        }
+        if description is not None:
+            if len(description) > 1024:
+                raise invalid(self, "description", description[:40] + "...", "at most 1024 characters")
+            params["ApprovalDescription"] = description
+        elif description_path is not None:
+            params["ApprovalDescription.$"] = description_path
+        params = finish_request(self, "update_status_task", "UpdateModelPackage", params, {}, tags=False)
+        state = {
+            "Type": "Task",
+            "Comment": f"Set a model version of {self.node.path} {ApprovalStatus(status).value}",
+            "Resource": sdk_resource("updateModelPackage"),
+            "Parameters": params,
+            "ResultPath": sfn.JsonPath.DISCARD,
+        }
+        return sfn.CustomState(scope, id, state_json=state)
+
+    def describe_task(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        package_arn_path: str = "$.detail.ModelPackageArn",
+        result_path: str = "$.package",
+    ) -> sfn.CustomState:
+        """``DescribeModelPackage`` of the version at ``package_arn_path``: ``result_path`` gets
+        its ``ModelPackageArn``, ``ModelApprovalStatus``, ``Image`` and ``ModelDataUrl`` (of
+        its first container). Needs :meth:`grant_read`."""
+        state = {
+            "Type": "Task",
+            "Comment": f"Read a model version of {self.node.path}",
+            "Resource": sdk_resource("describeModelPackage"),
+            "Parameters": {"ModelPackageName.$": package_arn_path},
+            "ResultSelector": {
+                "ModelPackageArn.$": "$.ModelPackageArn",
+                "ModelApprovalStatus.$": "$.ModelApprovalStatus",
+                "Image.$": "$.InferenceSpecification.Containers[0].Image",
+                "ModelDataUrl.$": "$.InferenceSpecification.Containers[0].ModelDataUrl",
+            },
+            "ResultPath": result_path_value(result_path),
+        }
+        return sfn.CustomState(scope, id, state_json=state)
+
+    def latest_approved_task(
+        self, scope: Construct, id: str, *, result_path: str = "$.latest"
+    ) -> sfn.CustomState:
+        """``ListModelPackages``: the newest approved version of this group; ``result_path``
+        gets ``{"ModelPackageArns": [<arn>]}`` (empty when none is approved). Needs :meth:`grant_read`."""
+        params = finish_request(
+            self,
+            "latest_approved_task",
+            "ListModelPackages",
+            {
+                "ModelPackageGroupName": self.name,
+                "ModelApprovalStatus": ApprovalStatus.APPROVED.value,
+                "SortBy": "CreationTime",
+                "SortOrder": "Descending",
+                "MaxResults": 1,
+            },
+            {},
+            tags=False,
+        )
+        state = {
+            "Type": "Task",
+            "Comment": f"Find the newest approved version of {self.node.path}",
+            "Resource": sdk_resource("listModelPackages"),
+            "Parameters": params,
+            "ResultSelector": {"ModelPackageArns.$": "$.ModelPackageSummaryList[*].ModelPackageArn"},
+            "ResultPath": result_path_value(result_path),
+        }
+        return sfn.CustomState(scope, id, state_json=state)
+
+    def approved_event_pattern(self) -> events.EventPattern:
+        """EventBridge's ``SageMaker Model Package State Change`` of a version of this group
+        becoming (or registered as) ``Approved``."""
+        return events.EventPattern(
+            source=["aws.sagemaker"],
+            detail_type=["SageMaker Model Package State Change"],
+            detail={
+                "ModelPackageGroupName": [self.name],
+                "ModelApprovalStatus": [ApprovalStatus.APPROVED.value],
+            },
+        )
+
+    @property
+    def package_arn_pattern(self) -> str:
+        """The ARNs of this group's versions (``model-package/<group>/<version>``)."""
+        return sagemaker_arn(self, "model-package", f"{self.name}/*")
+
+    def grant_read(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` describe this group's versions and list versions (ListModelPackages
+        has no resource level in IAM)."""
+        principal = grantee.grant_principal
+        principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeModelPackage"], resources=[self.package_arn_pattern]
+            )
+        )
+        principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
+        )
+        if isinstance(principal, Construct):
+            acknowledge_wildcards(
+                principal,
+                f"Versions of {self.node.path} are numbered at registration (the ARN is limited to the "
+                "group's versions); sagemaker:ListModelPackages supports no resource-level permission.",
+                resources=[self.package_arn_pattern, "*"],
+            )
+
+    def grant_update_status(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` run :meth:`update_status_task` on this group's versions."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:UpdateModelPackage"], resources=[self.package_arn_pattern]
+            )
+        )
+        if isinstance(grantee.grant_principal, Construct):
+            acknowledge_wildcards(
+                grantee.grant_principal,
+                f"Versions of {self.node.path} are numbered at registration; the ARN is limited to the "
+                "group's versions.",
+                resources=[self.package_arn_pattern],
+            )
+
     def grant_register(self, grantee: iam.IGrantable) -> None:
         """Let ``grantee`` run :meth:`register_task` (create versions in this group only)."""
         grant_sync_job(
@@ -147,7 +298,7 @@ class ModelPackageGroup(Construct):
             self,
             # AddTags: the request carries the stack's tags.
             actions=["sagemaker:CreateModelPackage", "sagemaker:AddTags"],
-            resources=[self.arn, sagemaker_arn(self, "model-package", f"{self.name}/*")],
+            resources=[self.arn, self.package_arn_pattern],
             events_rule=None,
             passed_role=None,
             reason=f"Model package versions get their number at registration; the ARN is limited to "

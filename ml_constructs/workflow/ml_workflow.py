@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -15,7 +16,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
@@ -27,20 +27,27 @@ from ..core.validation import check_construct_id
 from ..ml.batch_transform import BatchTransform
 from ..ml.hyperparameter_tuning import HyperparameterTuning
 from ..ml.model_endpoint import ModelEndpoint
-from ..ml.model_registry import ModelPackageGroup
+from ..ml.model_registry import ApprovalStatus, ModelPackageGroup
 from ..ml.training_job import TrainingJob
 from ..store.data_lake import DataLake, Zone
+from ._states import RETRYABLE_ERRORS, caught, chain_of, deploy_steps, grant_publish, notify
+from .approved_deployment import ApprovedModelDeployment
+from .quality_gate import METADATA_METRIC, METADATA_VALUE, ModelComparison, QualityGate
 
-# Errors worth retrying: throttling and transient service faults of the task integrations.
-RETRYABLE_ERRORS = (
-    "ThrottlingException",
-    "TooManyRequestsException",
-    "ServiceUnavailable",
-    "SageMaker.AmazonSageMakerException",
-    "Glue.ConcurrentRunsExceededException",
-    "Glue.ThrottlingException",
-    "States.Timeout",
-)
+__all__ = ["RETRYABLE_ERRORS", "ApprovalMode", "EtlStep", "MlWorkflow", "NewDataTrigger"]
+
+
+class ApprovalMode(StrEnum):
+    """What happens to a new model that passes the quality gate (or every new model, without one).
+
+    ``AUTOMATIC``: registered ``Approved`` and deployed by the same execution.
+    ``MANUAL``: registered ``PendingManualApproval``; the execution ends. Approving the version
+    in the model registry starts the workflow's deployment state machine, which deploys exactly
+    that version (unless a newer one was approved meanwhile).
+    """
+
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
 
 
 class EtlStep(Protocol):
@@ -62,11 +69,21 @@ class MlWorkflow(Construct):
 
     ``Input`` (execution input over defaults) -> optional guard (skip when another execution is
     running) -> ``etl`` (and its crawler) -> ``tuning`` (then the best job's artifacts) or ``training`` ->
-    optional model registration -> ``endpoint`` deployment (new model + endpoint config, create
-    or update the endpoint in place) and/or ``batch`` transform -> SNS success notice. Every
-    task retries throttling and transient faults with exponential backoff; any failure is
-    caught, notified with its cause, and ends the execution in a Fail state. Logs (ALL, to an
-    encrypted log group) and X-Ray tracing are on. An alarm fires on failed executions.
+    optional ``quality_gate`` (is the new model better than the production one?) -> model
+    registration -> ``batch`` transform and/or ``endpoint`` deployment -> SNS notice. Every task
+    retries throttling and transient faults with exponential backoff; any failure is caught,
+    notified with its cause, and ends the execution in a Fail state. Logs (ALL, to an encrypted
+    log group) and X-Ray tracing are on. An alarm fires on failed executions. See
+    ``docs/model_governance.md`` for the decision flow.
+
+    Governance: a model that loses the gate is registered ``Rejected`` with the reason, nothing
+    is deployed, and the execution succeeds with a "not better" notice. With ``approval``
+    ``AUTOMATIC`` (default) a winner is registered ``Approved`` and deployed; with ``MANUAL`` it
+    is registered ``PendingManualApproval`` and approving it in the registry starts
+    :attr:`deployment` (an :class:`ApprovedModelDeployment`). Every version records its
+    objective value (customer metadata ``ObjectiveMetric`` / ``ObjectiveValue``) for later
+    gates. An endpoint update that SageMaker rolls back (the endpoint's alarms fired during a
+    :class:`Rollout`) rejects the version and fails the execution (``EndpointDeploymentRolledBack``).
 
     Execution input may override static ``hyperparameters`` (an object of strings) and
     ``training_instance_type``, e.g. ``{"hyperparameters": {"num_round": "200"}}``; overriding
@@ -77,9 +94,13 @@ class MlWorkflow(Construct):
         etl: a ``GlueEtlJob`` or ``SparkServerlessJob`` run first (optional).
         tuning / training: tune (``HyperparameterTuning``), or train once (``TrainingJob``);
             exactly one.
-        model_registry: register the best model (``ModelPackageGroup``; pending approval).
+        model_registry: register every new model (``ModelPackageGroup``); needed by
+            ``quality_gate`` and manual approval.
         endpoint: a ``ModelEndpoint`` with ``model_data=None``; the workflow deploys to it.
         batch: a ``BatchTransform`` scoring the processed zone with the new model.
+            At least one of endpoint, batch and model_registry.
+        approval: :class:`ApprovalMode` (default ``AUTOMATIC``).
+        quality_gate: a :class:`QualityGate` (default none: every new model is deployed).
         schedule: an EventBridge schedule (e.g. ``events.Schedule.rate(Duration.days(1))``).
         new_data: start when new objects land in the lake (:class:`NewDataTrigger`).
         skip_if_running: with triggers, an execution ends early when another is running
@@ -102,6 +123,8 @@ class MlWorkflow(Construct):
         model_registry: ModelPackageGroup | None = None,
         endpoint: ModelEndpoint | None = None,
         batch: BatchTransform | None = None,
+        approval: ApprovalMode = ApprovalMode.AUTOMATIC,
+        quality_gate: QualityGate | None = None,
         schedule: events.Schedule | None = None,
         new_data: NewDataTrigger | None = None,
         skip_if_running: bool = True,
@@ -121,8 +144,25 @@ class MlWorkflow(Construct):
                 (tuning and tuning.node.path, training and training.node.path),
                 "exactly one of them: a HyperparameterTuning or a single TrainingJob",
             )
-        if endpoint is None and batch is None:
-            raise invalid(self, "endpoint/batch", None, "at least one place to deploy the model")
+        if endpoint is None and batch is None and model_registry is None:
+            raise invalid(
+                self,
+                "endpoint/batch/model_registry",
+                None,
+                "at least one place for the model: deploy, score or register",
+            )
+        if approval not in list(ApprovalMode):
+            raise invalid(self, "approval", approval, "ApprovalMode.AUTOMATIC or ApprovalMode.MANUAL")
+        self.approval = ApprovalMode(approval)
+        if model_registry is None and self.approval is ApprovalMode.MANUAL:
+            raise invalid(self, "approval", "manual", "a model_registry to approve versions in")
+        if model_registry is None and quality_gate is not None:
+            raise invalid(
+                self,
+                "quality_gate",
+                quality_gate,
+                "a model_registry (the production model's metric is kept there)",
+            )
         if endpoint is not None and endpoint.model is not None:
             raise invalid(
                 self,
@@ -189,54 +229,108 @@ class MlWorkflow(Construct):
                     result_path="$.best",
                 )
             )
-        if model_registry is not None:
-            steps.append(model_registry.register_task(self, "Register"))
-        if batch is not None:
-            steps.append(batch.create_model_task(self, "BatchModel", training=job))
-            steps.append(batch.task(self, "Score", model_name="$.model.ModelName"))
-        if endpoint is not None:
-            steps.append(endpoint.deploy_tasks(self, "Deploy", model_data_path="$.best.ModelArtifacts"))
-        steps.append(
-            tasks.SnsPublish(
+        # -- after training: gate, register, deploy ------------------------------------------
+        self.comparison: ModelComparison | None = None
+        if quality_gate is not None:
+            assert model_registry is not None
+            self.comparison = ModelComparison(
                 self,
-                "NotifySuccess",
-                topic=self.notification_topic,
-                subject="ML workflow succeeded",
-                message=sfn.TaskInput.from_object(
+                "QualityGate",
+                gate=quality_gate,
+                registry=model_registry,
+                tuning=tuning,
+                training=training,
+                encryption_key=key,
+                removal_policy=removal,
+                log_retention=log_retention,
+            )
+        metadata = self._objective_metadata()
+        succeeded = notify(
+            self,
+            "NotifySuccess",
+            self.notification_topic,
+            "ML workflow succeeded",
+            {
+                "workflow": self.node.path,
+                "execution.$": "$$.Execution.Id",
+                "model.$": "$.best.ModelArtifacts",
+            },
+        )
+        model_steps = deploy_steps(
+            self,
+            batch=batch if self.approval is ApprovalMode.AUTOMATIC else None,
+            endpoint=endpoint if self.approval is ApprovalMode.AUTOMATIC else None,
+            training=job,
+            model_data_path="$.best.ModelArtifacts",
+            image_path="$.best.TrainingImage",
+            registry=model_registry,
+            package_arn_path="$.registered.ModelPackageArn" if model_registry is not None else None,
+            topic=self.notification_topic,
+        )
+        accepted: list[sfn.IChainable] = []
+        if model_registry is not None:
+            manual = self.approval is ApprovalMode.MANUAL
+            accepted.append(
+                model_registry.register_task(
+                    self,
+                    "Register",
+                    approval=ApprovalStatus.PENDING_MANUAL_APPROVAL if manual else ApprovalStatus.APPROVED,
+                    metadata=metadata,
+                    approval_description_path="$.gate.reason" if self.comparison is not None else None,
+                )
+            )
+            if manual and (endpoint is not None or batch is not None):
+                succeeded = notify(
+                    self,
+                    "NotifyPendingApproval",
+                    self.notification_topic,
+                    "ML workflow: a new model awaits approval",
                     {
                         "workflow": self.node.path,
                         "execution.$": "$$.Execution.Id",
-                        "model.$": "$.best.ModelArtifacts",
-                    }
-                ),
-                result_path=sfn.JsonPath.DISCARD,
-            )
-        )
-        pipeline = sfn.Chain.start(steps[0])
-        for step in steps[1:]:
-            pipeline = pipeline.next(step)
-        body = sfn.Parallel(self, "Pipeline", comment="The stages, caught as one", result_path="$.pipeline")
-        body.branch(pipeline)
-        for state in sfn.State.find_reachable_states(pipeline.start_state, include_error_handlers=True):
-            if isinstance(state, (sfn.TaskStateBase, sfn.CustomState)):
-                state.add_retry(
-                    errors=list(RETRYABLE_ERRORS),
-                    interval=Duration.seconds(10),
-                    backoff_rate=2.0,
-                    max_attempts=4,
-                    jitter_strategy=sfn.JitterType.FULL,
+                        "modelPackageArn.$": "$.registered.ModelPackageArn",
+                        "approve": "Set its ModelApprovalStatus to Approved (SageMaker Model Registry); "
+                        "the approved version is then deployed",
+                    },
                 )
-        failed = tasks.SnsPublish(
+        accepted += [*model_steps, succeeded]
+        after_training: sfn.IChainable = chain_of(accepted)
+        if self.comparison is not None:
+            assert model_registry is not None
+            rejected = model_registry.register_task(
+                self,
+                "RegisterRejected",
+                approval=ApprovalStatus.REJECTED,
+                metadata=metadata,
+                approval_description_path="$.gate.reason",
+            ).next(
+                notify(
+                    self,
+                    "NotifyRejected",
+                    self.notification_topic,
+                    "ML workflow: the new model is not better; production unchanged",
+                    {
+                        "workflow": self.node.path,
+                        "execution.$": "$$.Execution.Id",
+                        "reason.$": "$.gate.reason",
+                        "modelPackageArn.$": "$.registered.ModelPackageArn",
+                    },
+                )
+            )
+            after_training = sfn.Chain.start(self.comparison.task(self, "CompareWithProduction")).next(
+                sfn.Choice(self, "BetterThanProduction?")
+                .when(sfn.Condition.boolean_equals("$.gate.passed", True), after_training)
+                .otherwise(rejected)
+            )
+        steps.append(after_training)
+        body = caught(
             self,
-            "NotifyFailure",
+            chain_of(steps),
             topic=self.notification_topic,
             subject="ML workflow failed",
-            message=sfn.TaskInput.from_object(
-                {"workflow": self.node.path, "execution.$": "$$.Execution.Id", "error.$": "$.error"}
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        ).next(sfn.Fail(self, "Failed", error="MlWorkflowFailed", cause_path="$.error.Cause"))
-        body.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+            message={"workflow": self.node.path, "execution.$": "$$.Execution.Id", "error.$": "$.error"},
+            fail_error="MlWorkflowFailed",
+        )
         definition: sfn.IChainable
         self._guarded = skip_if_running and (schedule is not None or new_data is not None)
         if self._guarded:
@@ -285,30 +379,41 @@ class MlWorkflow(Construct):
         else:
             assert training is not None
             training.grant_run(role)
+        automatic = self.approval is ApprovalMode.AUTOMATIC
         if model_registry is not None:
             model_registry.grant_register(role)
-        if batch is not None:
+            if endpoint is not None and automatic:
+                model_registry.grant_update_status(role)  # reject a rolled-back version
+        if self.comparison is not None:
+            self.comparison.function.grant_invoke(role)
+        if batch is not None and automatic:
             batch.grant_run(role)
             batch.grant_create_model(role)
-        if endpoint is not None:
+        if endpoint is not None and automatic:
             endpoint.grant_deploy(role)
         grant_etl = getattr(etl, "grant_start_run", None)
         if callable(grant_etl):
             grant_etl(role)
         topic_key = key if notification_topic is None else getattr(notification_topic, "master_key", None)
-        if topic_key is not None:
-            # Exactly what publishing to a KMS-encrypted topic needs (grant_publish would add
-            # kms:GenerateDataKey*).
-            role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["sns:Publish"], resources=[self.notification_topic.topic_arn])
+        grant_publish(role, self.notification_topic, topic_key)
+
+        # -- manual approval: approving a version in the registry deploys it -----------------
+        self.deployment: ApprovedModelDeployment | None = None
+        if not automatic and (endpoint is not None or batch is not None):
+            assert model_registry is not None
+            self.deployment = ApprovedModelDeployment(
+                self,
+                "Deployment",
+                model_registry=model_registry,
+                training=job,
+                endpoint=endpoint,
+                batch=batch,
+                notification_topic=self.notification_topic,
+                topic_key=topic_key,
+                encryption_key=key,
+                removal_policy=removal,
+                log_retention=log_retention,
             )
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[topic_key.key_arn]
-                )
-            )
-        else:
-            self.notification_topic.grant_publish(role)
         if self._guarded:
             # A policy of its own: the machine's default policy cannot name the machine's ARN
             # (the machine depends on that policy).
@@ -362,6 +467,21 @@ class MlWorkflow(Construct):
             description=f"An execution of {self.node.path} failed",
             topic=self.notification_topic,
         )
+
+    def _objective_metadata(self) -> dict[str, str]:
+        """What a registered version records of its objective, for a later quality gate."""
+        if self.comparison is not None:
+            return {
+                METADATA_METRIC: self.comparison.metric_name,
+                f"{METADATA_VALUE}.$": "States.Format('{}', $.gate.candidate)",
+            }
+        if self.tuning is not None:
+            return {
+                METADATA_METRIC: self.tuning.objective.metric_name,
+                f"{METADATA_VALUE}.$": "States.Format('{}', "
+                "$.tuning.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric.Value)",
+            }
+        return {}
 
     def _crawl_states(self, crawl: sfn.TaskStateBase) -> sfn.Chain:
         """The crawl, tolerant of a crawler still busy with an earlier run: retry for about 15

@@ -94,10 +94,10 @@ def test_chains_the_stages_in_order(full):
     assert definition["StartAt"] == "Input"
     branch = definition["States"]["Pipeline"]["Branches"][0]
     order, name = [], branch["StartAt"]
-    while name not in order:
+    while name is not None and name not in order:
         order.append(name)
         name = branch["States"][name].get("Next") or branch["States"][name].get("Default")
-    assert order[:12] == [
+    assert order == [
         "CheckOverrides",
         "CheckOverrides Accepted",
         "Etl",
@@ -107,13 +107,17 @@ def test_chains_the_stages_in_order(full):
         "Register",
         "BatchModel",
         "Score",
-        "Deploy Create model",
-        "Deploy Create endpoint config",
-        "Deploy Find endpoint",
+        "Rollout",
+        "NotifySuccess",
     ]
-    ready = branch["States"]["Deploy Endpoint ready?"]
+    rollout = branch["States"]["Rollout"]
+    deploy = rollout["Branches"][0]
+    assert deploy["StartAt"] == "Deploy Create model"
+    assert deploy["States"]["Deploy Create model"]["Next"] == "Deploy Create endpoint config"
+    assert deploy["States"]["Deploy Create endpoint config"]["Next"] == "Deploy Find endpoint"
+    ready = deploy["States"]["Deploy Endpoint ready?"]
     in_service = [c["Next"] for c in ready["Choices"] if c.get("StringEquals") == "InService"]
-    assert branch["States"][in_service[0]]["Next"] == "NotifySuccess"
+    assert deploy["States"][in_service[0]].get("End") is True
 
 
 def test_every_task_retries_throttling_with_backoff(full):
@@ -208,7 +212,10 @@ def test_single_training_job_instead_of_tuning():
     ("kwargs", "message"),
     [
         ({"training": None}, "invalid tuning/training=.*exactly one of them"),
-        ({"batch": None}, "invalid endpoint/batch=None; allowed: at least one place"),
+        (
+            {"batch": None, "model_registry": None},
+            "invalid endpoint/batch/model_registry=None; allowed: at least one place",
+        ),
         ({"timeout": Duration.seconds(5)}, "invalid timeout=5; allowed: 60..31536000 seconds"),
         (
             {"new_data": NewDataTrigger(prefix="")},

@@ -15,6 +15,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ml_constructs import (
+    ApprovalMode,
     AthenaWorkgroup,
     Autoscaling,
     BatchTransform,
@@ -39,6 +40,7 @@ from ml_constructs import (
     Objective,
     ObjectTrigger,
     OperationsTopic,
+    QualityGate,
     RecordSchema,
     SageMakerImage,
     ScalingType,
@@ -231,4 +233,7 @@ class MlStack(Stack):
             else None,
             new_data=NewDataTrigger(prefix="sales/"),
             notification_topic=alarms,
+            # Deploy only a model better than production (validation AUC), approved as cdk.json says.
+            quality_gate=QualityGate(margin=settings.quality_gate_margin),
+            approval=ApprovalMode(settings.model_approval),
         )

@@ -35,6 +35,11 @@ class Settings:
     create_dms_service_roles: create DMS's account-wide service roles (first DMS use in the account).
     etl_engine: which feature job the workflow runs: ``glue`` or ``emr`` (EMR Serverless).
     workflow_schedule: EventBridge schedule expression of the ML workflow, or "" for none.
+    model_approval: what happens to a model that passes the quality gate: ``automatic``
+        (registered Approved and deployed) or ``manual`` (registered pending approval; approving
+        it in the SageMaker Model Registry deploys it).
+    quality_gate_margin: how much better (validation AUC) a new model must be than the
+        production one to be deployed (default 0: any improvement).
     alarm_email: e-mail address subscribed to the operations topic that every alarm, DMS
         failure event and workflow notice goes to ("" for none: subscribe later).
     alarm_topic_arn: an existing SNS topic to use as the operations topic instead of a new one
@@ -57,6 +62,8 @@ class Settings:
     create_dms_service_roles: bool = False
     etl_engine: str = "glue"
     workflow_schedule: str = "rate(1 day)"
+    model_approval: str = "automatic"
+    quality_gate_margin: float = 0.0
     alarm_email: str = ""
     alarm_topic_arn: str = ""
     local: bool = False
@@ -90,6 +97,10 @@ class Settings:
     def check(self) -> None:
         if self.endpoint_kind not in ("instance", "serverless"):
             raise _invalid("endpoint_kind", self.endpoint_kind, "instance or serverless")
+        if self.model_approval not in ("automatic", "manual"):
+            raise _invalid("model_approval", self.model_approval, "automatic or manual")
+        if not 0 <= self.quality_gate_margin < 1:
+            raise _invalid("quality_gate_margin", self.quality_gate_margin, "a number in [0, 1) (AUC units)")
         if self.etl_engine not in ("glue", "emr"):
             raise _invalid("etl_engine", self.etl_engine, "glue or emr")
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", self.stack_name):
@@ -137,6 +148,12 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
             return int(value)
         raise _invalid(name, value, "a whole number")
+    if kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value):
+            return float(value)
+        raise _invalid(name, value, "a number")
     if not isinstance(value, str):
         raise _invalid(name, value, "a string")
     return value

@@ -92,7 +92,6 @@ class ModelPackageGroup(Construct):
         transform_instance_types: Sequence[str] = (),
         source_path: str | None = "$.best.TrainingJobName",
         metadata: Mapping[str, str] | None = None,
-        approval_description_path: str | None = None,
         result_path: str | None = "$.registered",
         overrides: Mapping[str, Any] | None = None,
     ) -> sfn.CustomState:
@@ -100,8 +99,9 @@ class ModelPackageGroup(Construct):
         with the ``model.tar.gz`` at ``model_data_path``. ``source_path`` (the training job's
         name) is recorded as customer metadata, with ``metadata`` (keys ending in ``.$`` take
         their value from a JSONPath or intrinsic, e.g. the objective value a quality gate reads
-        back; values are strings). ``approval_description_path``: the approval's reason (e.g. why
-        a quality gate rejected it). The result is ``{"ModelPackageArn": ...}``.
+        back; values are strings of at most 256 letters, digits and ``_.:/=+-@``; CreateModelPackage
+        takes no approval description: set one with :meth:`update_status_task`). The result is
+        ``{"ModelPackageArn": ...}``.
 
         ``overrides``: members merged deeply into the ``CreateModelPackage`` request (e.g.
         ``{"ModelMetrics": {...}}``; ``None`` removes one), checked against botocore's model.
@@ -136,8 +136,6 @@ class ModelPackageGroup(Construct):
         properties.update(metadata or {})
         if properties:
             params["CustomerMetadataProperties"] = properties
-        if approval_description_path:
-            params["ApprovalDescription.$"] = approval_description_path
         params = finish_request(
             self, "overrides", "CreateModelPackage", params, check_overrides(self, "overrides", overrides)
         )

@@ -21,6 +21,7 @@ from constructs import Construct
 from ..core import DEFAULT_LOG_RETENTION, check_range, check_s3_prefix, invalid
 from ..core.alarms import alarm_at_least
 from ..core.buckets import warn_unless_event_bridge
+from ..core.nag import acknowledge_wildcards
 from ..core.state_machines import secure_state_machine
 from ..core.topics import service_publishable_topic
 from ..core.validation import check_construct_id
@@ -276,9 +277,17 @@ class MlWorkflow(Construct):
                     "Register",
                     approval=ApprovalStatus.PENDING_MANUAL_APPROVAL if manual else ApprovalStatus.APPROVED,
                     metadata=metadata,
-                    approval_description_path="$.gate.reason" if self.comparison is not None else None,
                 )
             )
+            if self.comparison is not None:  # the verdict, for the registry's audit trail
+                accepted.append(
+                    model_registry.update_status_task(
+                        self,
+                        "RecordVerdict",
+                        status=ApprovalStatus.PENDING_MANUAL_APPROVAL if manual else ApprovalStatus.APPROVED,
+                        description_path="$.gate.reason",
+                    )
+                )
             if manual and (endpoint is not None or batch is not None):
                 succeeded = notify(
                     self,
@@ -297,24 +306,31 @@ class MlWorkflow(Construct):
         after_training: sfn.IChainable = chain_of(accepted)
         if self.comparison is not None:
             assert model_registry is not None
-            rejected = model_registry.register_task(
-                self,
-                "RegisterRejected",
-                approval=ApprovalStatus.REJECTED,
-                metadata=metadata,
-                approval_description_path="$.gate.reason",
-            ).next(
-                notify(
-                    self,
-                    "NotifyRejected",
-                    self.notification_topic,
-                    "ML workflow: the new model is not better; production unchanged",
-                    {
-                        "workflow": self.node.path,
-                        "execution.$": "$$.Execution.Id",
-                        "reason.$": "$.gate.reason",
-                        "modelPackageArn.$": "$.registered.ModelPackageArn",
-                    },
+            rejected = (
+                model_registry.register_task(
+                    self, "RegisterRejected", approval=ApprovalStatus.REJECTED, metadata=metadata
+                )
+                .next(
+                    model_registry.update_status_task(
+                        self,
+                        "RecordRejection",
+                        status=ApprovalStatus.REJECTED,
+                        description_path="$.gate.reason",
+                    )
+                )
+                .next(
+                    notify(
+                        self,
+                        "NotifyRejected",
+                        self.notification_topic,
+                        "ML workflow: the new model is not better; production unchanged",
+                        {
+                            "workflow": self.node.path,
+                            "execution.$": "$$.Execution.Id",
+                            "reason.$": "$.gate.reason",
+                            "modelPackageArn.$": "$.registered.ModelPackageArn",
+                        },
+                    )
                 )
             )
             after_training = sfn.Chain.start(self.comparison.task(self, "CompareWithProduction")).next(
@@ -382,10 +398,16 @@ class MlWorkflow(Construct):
         automatic = self.approval is ApprovalMode.AUTOMATIC
         if model_registry is not None:
             model_registry.grant_register(role)
-            if endpoint is not None and automatic:
-                model_registry.grant_update_status(role)  # reject a rolled-back version
+            if self.comparison is not None or (endpoint is not None and automatic):
+                model_registry.grant_update_status(role)  # the gate's verdict; reject a rolled-back version
         if self.comparison is not None:
-            self.comparison.function.grant_invoke(role)
+            # The LambdaInvoke task grants lambda:InvokeFunction on the function and its versions.
+            acknowledge_wildcards(
+                role,
+                f"The quality gate function of {self.node.path} and its versions/aliases (CDK's "
+                "LambdaInvoke task grant): one function.",
+                resources=[f"{self.comparison.function.function_arn}:*"],
+            )
         if batch is not None and automatic:
             batch.grant_run(role)
             batch.grant_create_model(role)

@@ -177,8 +177,9 @@ def _pipeline_summary(result: object) -> str:
     assert isinstance(result, PipelineResult)
     metric = f"{result.best_objective[0]} {result.best_objective[1]:.3f}" if result.best_objective else "n/a"
     predictions = ", ".join(f"{p:.3f}" for _, p in result.predictions[:3])
+    version = f"model version {result.model_package[1]}; " if result.model_package else ""
     return (
-        f"workflow {result.status}; best {metric} of {result.trials} trials; "
+        f"workflow {result.status}; best {metric} of {result.trials} trials; {version}"
         f"{result.scored_rows} rows scored; endpoint predictions [{predictions}]"
     )
 

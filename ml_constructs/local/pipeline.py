@@ -39,6 +39,8 @@ class PipelineResult:
     scored_output: str = ""  # the batch transform's S3 output path
     quarantined_rows: int = 0
     predictions: list[tuple[str, float]] = field(default_factory=list)  # (label, prediction)
+    gate: str = ""  # the quality gate's verdict
+    model_package: tuple[str, str] | None = None  # (ARN, approval status) of the new version
     executions_started: int = 0
     seconds: float = 0.0
 
@@ -55,6 +57,10 @@ class PipelineResult:
         if self.best_objective:
             metric, value = self.best_objective
             lines.append(f"  best of {self.trials} trials: {self.best_training_job} {metric}={value:.3f}")
+        if self.gate:
+            lines.append(f"  quality gate: {self.gate}")
+        if self.model_package:
+            lines.append(f"  model version: {self.model_package[0]} ({self.model_package[1]})")
         lines.append(f"  scored rows: {self.scored_rows}; quarantined sales rows: {self.quarantined_rows}")
         lines.append(f"  executions started by the uploads: {self.executions_started}")
         for label, prediction in self.predictions[:5]:
@@ -74,6 +80,8 @@ class ReferenceApp:
     etl_job: str
     orders_prefix: str
     events_prefix: str
+    model_group: str  # the model registry (model package group name)
+    deployment: str | None  # the approved-model deployment machine (manual approval), or None
 
     @classmethod
     def find(cls, assembly: Any, region: str = api.REGION) -> ReferenceApp:
@@ -96,6 +104,12 @@ class ReferenceApp:
             job = one("FeaturesJob", "AWS::Glue::Job")
             arguments = api.client("glue", region).get_job(JobName=job)["Job"]["DefaultArguments"]
             raw = one("LakeRawBucket", "AWS::S3::Bucket")
+            try:
+                deployment: str | None = one(
+                    "WorkflowDeploymentStateMachine", "AWS::StepFunctions::StateMachine"
+                )
+            except LookupError:
+                deployment = None
             return cls(
                 raw_bucket=raw,
                 processed_bucket=one("LakeProcessedBucket", "AWS::S3::Bucket"),
@@ -105,6 +119,8 @@ class ReferenceApp:
                 etl_job=job,
                 orders_prefix=_key(arguments["--orders_path"], raw),
                 events_prefix=_key(arguments["--events_path"], raw),
+                model_group=one("Models", "AWS::SageMaker::ModelPackageGroup").rsplit("/", 1)[-1],
+                deployment=deployment,
             )
         raise LookupError("no stack with the reference workflow (WorkflowStateMachine*) is deployed")
 
@@ -157,7 +173,14 @@ def run_pipeline(
     result.stage_seconds = _stage_seconds(history)
     if result.status != "SUCCEEDED":
         result.error = _failure(history)
-    _tuning_figures(api.client("sagemaker", region), history, result)
+    sagemaker = api.client("sagemaker", region)
+    _tuning_figures(sagemaker, history, result)
+    result.gate = (_state_output(history, "CompareWithProduction").get("gate") or {}).get("reason", "")
+    for state in ("Register", "RegisterRejected"):
+        arn = (_state_output(history, state).get("registered") or {}).get("ModelPackageArn")
+        if arn:
+            status = sagemaker.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"]
+            result.model_package = (arn, status)
     scored = _state_output(history, "Score").get("transform", {}).get("S3OutputPath", "")
     result.scored_output = scored
     if scored.startswith("s3://"):

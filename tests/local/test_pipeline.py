@@ -342,14 +342,82 @@ def test_the_on_demand_scoring_machine_runs_with_its_own_role(
     assert json.loads(described["output"])["transform"]["TransformJobStatus"] == "Completed"
 
 
-def test_a_second_run_updates_the_endpoint_in_place(aws: LocalAws, app: ReferenceApp, result) -> None:
-    """The endpoint exists after the first run: the next run takes the UpdateEndpoint branch."""
+# -- model governance, executed ------------------------------------------------------------------
+def _endpoint(aws: LocalAws) -> dict[str, Any]:
+    (endpoint,) = aws.client("sagemaker").list_endpoints()["Endpoints"]
+    return aws.client("sagemaker").describe_endpoint(EndpointName=endpoint["EndpointName"])
+
+
+def _gate(events: list[dict[str, Any]]) -> dict[str, Any]:
+    (gate,) = [
+        json.loads(e["stateExitedEventDetails"]["output"])["gate"]
+        for e in events
+        if (e.get("stateExitedEventDetails") or {}).get("name") == "CompareWithProduction"
+    ]
+    return gate
+
+
+def test_the_first_model_is_approved_with_its_objective(aws: LocalAws, result: PipelineResult) -> None:
+    assert result.gate.startswith("No approved model yet"), result.gate
+    assert result.model_package is not None
+    arn, status = result.model_package
+    assert status == "Approved"
+    version = aws.client("sagemaker").describe_model_package(ModelPackageName=arn)
+    assert version["ApprovalDescription"] == result.gate
+    metadata = version["CustomerMetadataProperties"]
+    assert result.best_objective is not None
+    assert metadata["ObjectiveMetric"] == result.best_objective[0] == "validation:auc"
+    assert float(metadata["ObjectiveValue"]) == pytest.approx(result.best_objective[1])
+    assert metadata["TrainingJobName"] == result.best_training_job
+
+
+def test_a_worse_model_is_rejected_and_not_deployed(aws: LocalAws, app: ReferenceApp, result) -> None:
+    """One boosting round instead of 200: a weaker model than production. It is registered
+    Rejected with the gate's reason, nothing is deployed, and the run succeeds with a notice."""
+    before = _endpoint(aws)
+    described, events = _finish(
+        aws, _start(aws, app.workflow, {"hyperparameters": {"num_round": "1"}}), timeout=600
+    )
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    entered = _entered(events)
+    assert {"RegisterRejected", "RecordRejection", "NotifyRejected"} <= set(entered)
+    assert not {"Register", "BatchModel", "Score", "Rollout"} & set(entered)
+    gate = _gate(events)
+    assert gate["passed"] is False and "not better" in gate["reason"], gate
+    assert gate["candidate"] < float(result.best_objective[1])
+    (registered,) = [
+        json.loads(e["stateExitedEventDetails"]["output"])["registered"]
+        for e in events
+        if (e.get("stateExitedEventDetails") or {}).get("name") == "RegisterRejected"
+    ]
+    version = aws.client("sagemaker").describe_model_package(ModelPackageName=registered["ModelPackageArn"])
+    assert version["ModelApprovalStatus"] == "Rejected"
+    assert version["ApprovalDescription"] == gate["reason"]
+    after = _endpoint(aws)
+    assert after["EndpointConfigName"] == before["EndpointConfigName"]
+    assert after["EndpointStatus"] == "InService"
+
+
+def test_a_better_model_replaces_production_in_place(aws: LocalAws, app: ReferenceApp, result) -> None:
+    """An operator approves the weak version: it becomes the production model the gate compares
+    with (the newest approved version). A normal run then beats it and updates the endpoint in
+    place (the UpdateEndpoint branch)."""
+    sagemaker = aws.client("sagemaker")
+    (weak,) = sagemaker.list_model_packages(
+        ModelPackageGroupName=app.model_group, ModelApprovalStatus="Rejected", SortBy="CreationTime"
+    )["ModelPackageSummaryList"]
+    sagemaker.update_model_package(
+        ModelPackageArn=weak["ModelPackageArn"],
+        ModelApprovalStatus="Approved",
+        ApprovalDescription="approved by hand in a test: the production model to beat",
+    )
     described, events = _finish(aws, _start(aws, app.workflow, {}), timeout=600)
     assert described["status"] == "SUCCEEDED", described.get("cause")
+    gate = _gate(events)
+    assert gate["passed"] is True and weak["ModelPackageArn"] in gate["reason"], gate
     entered = _entered(events)
     assert "Deploy Update endpoint" in entered and "Deploy Create endpoint" not in entered
     assert _succeeded(events, "NotifySuccess")
-    sagemaker = aws.client("sagemaker")
     (deployed,) = [
         json.loads(e["stateExitedEventDetails"]["output"])["deployment"]
         for e in events
@@ -359,3 +427,10 @@ def test_a_second_run_updates_the_endpoint_in_place(aws: LocalAws, app: Referenc
     # The workflow names each deployment's config after the MD5 of its execution name.
     assert live["EndpointStatus"] == "InService"
     assert live["EndpointConfigName"].endswith(hashlib.md5(described["name"].encode()).hexdigest())
+    newest = sagemaker.list_model_packages(
+        ModelPackageGroupName=app.model_group,
+        ModelApprovalStatus="Approved",
+        SortBy="CreationTime",
+        SortOrder="Descending",
+    )["ModelPackageSummaryList"][0]
+    assert newest["ModelPackageArn"] != weak["ModelPackageArn"]

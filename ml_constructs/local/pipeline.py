@@ -39,6 +39,7 @@ class PipelineResult:
     scored_output: str = ""  # the batch transform's S3 output path
     quarantined_rows: int = 0
     predictions: list[tuple[str, float]] = field(default_factory=list)  # (label, prediction)
+    endpoint_name: str = ""  # the endpoint the run deployed to ("" when it deployed none)
     gate: str = ""  # the quality gate's verdict
     model_package: tuple[str, str] | None = None  # (ARN, approval status) of the new version
     executions_started: int = 0
@@ -190,9 +191,10 @@ def run_pipeline(
     endpoint = (_state_output(history, "Deploy Endpoint in service").get("deployment") or {}).get(
         "EndpointName"
     )
+    result.endpoint_name = endpoint or ""
     if result.status == "SUCCEEDED" and endpoint:
         runtime = api.client("sagemaker-runtime", region)
-        result.predictions = _invoke_endpoint(s3, runtime, endpoint, app.processed_bucket)
+        result.predictions = predict_validation_rows(s3, runtime, endpoint, app.processed_bucket)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -333,7 +335,9 @@ def _count_lines(s3: Any, bucket: str, prefix: str, *, suffix: str = "") -> int:
     return total
 
 
-def _invoke_endpoint(s3: Any, runtime: Any, name: str, bucket: str, rows: int = 5) -> list[tuple[str, float]]:
+def predict_validation_rows(
+    s3: Any, runtime: Any, name: str, bucket: str, rows: int = 5
+) -> list[tuple[str, float]]:
     """The endpoint's predictions for ``rows`` validation rows (held out of training)."""
     lines: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="features/validation/"):

@@ -343,9 +343,8 @@ def test_the_on_demand_scoring_machine_runs_with_its_own_role(
 
 
 # -- model governance, executed ------------------------------------------------------------------
-def _endpoint(aws: LocalAws) -> dict[str, Any]:
-    (endpoint,) = aws.client("sagemaker").list_endpoints()["Endpoints"]
-    return aws.client("sagemaker").describe_endpoint(EndpointName=endpoint["EndpointName"])
+def _endpoint(aws: LocalAws, result: PipelineResult) -> dict[str, Any]:
+    return aws.client("sagemaker").describe_endpoint(EndpointName=result.endpoint_name)
 
 
 def _gate(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -374,7 +373,7 @@ def test_the_first_model_is_approved_with_its_objective(aws: LocalAws, result: P
 def test_a_worse_model_is_rejected_and_not_deployed(aws: LocalAws, app: ReferenceApp, result) -> None:
     """One boosting round instead of 200: a weaker model than production. It is registered
     Rejected with the gate's reason, nothing is deployed, and the run succeeds with a notice."""
-    before = _endpoint(aws)
+    before = _endpoint(aws, result)
     described, events = _finish(
         aws, _start(aws, app.workflow, {"hyperparameters": {"num_round": "1"}}), timeout=600
     )
@@ -393,7 +392,7 @@ def test_a_worse_model_is_rejected_and_not_deployed(aws: LocalAws, app: Referenc
     version = aws.client("sagemaker").describe_model_package(ModelPackageName=registered["ModelPackageArn"])
     assert version["ModelApprovalStatus"] == "Rejected"
     assert version["ApprovalDescription"] == gate["reason"]
-    after = _endpoint(aws)
+    after = _endpoint(aws, result)
     assert after["EndpointConfigName"] == before["EndpointConfigName"]
     assert after["EndpointStatus"] == "InService"
 

@@ -1,0 +1,178 @@
+"""Manual approval, executed: the reference app deployed with ``ml:model_approval=manual``.
+
+The workflow registers a model that passes the quality gate as pending and stops there; approving
+the version in the registry (boto3, as an operator would) sends EventBridge's model package state
+change, which starts the deployment machine; it deploys exactly that version. A version that is
+no longer approved is never deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ml_constructs.local import LocalAws
+from ml_constructs.local.deployment import LocalDeployment
+from ml_constructs.local.pipeline import (
+    PipelineResult,
+    ReferenceApp,
+    executions,
+    predict_validation_rows,
+    run_pipeline,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.deploy, pytest.mark.pipeline]
+
+# A stack of its own name: its registry and endpoint never meet test_pipeline's (the registry is
+# retained on stack deletion, the workflow's endpoint is not a CloudFormation resource).
+CONTEXT = {"ml:stack_name": "MlGoverned", "ml:model_approval": "manual"}  # over LOCAL_CONTEXT
+
+
+@pytest.fixture(scope="module")
+def deployed(aws: LocalAws, tmp_path_factory: pytest.TempPathFactory):
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed: the CDK CLI cannot run")
+    os.environ.setdefault("ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE", "0.01")
+    log: list[str] = []
+    deployment = LocalDeployment(
+        aws,
+        project=ROOT,
+        assembly=tmp_path_factory.mktemp("manual") / "cdk.out",
+        log=log.append,
+        context=CONTEXT,
+    )
+    deployment.synth()
+    deployment.bootstrap()
+    deployment.deploy()
+    yield deployment
+    deployment.destroy()
+
+
+@pytest.fixture(scope="module")
+def app(deployed: LocalDeployment) -> ReferenceApp:
+    found = ReferenceApp.find(deployed.assembly)
+    assert found.deployment is not None, "manual approval deploys through its own state machine"
+    return found
+
+
+@pytest.fixture(scope="module")
+def pending(deployed: LocalDeployment, app: ReferenceApp) -> PipelineResult:
+    log: list[str] = []
+    outcome = run_pipeline(deployed.assembly, log=log.append, timeout=600)
+    print("\n".join(log) + "\n" + outcome.format())
+    return outcome
+
+
+def _history(aws: LocalAws, arn: str) -> list[dict[str, Any]]:
+    return aws.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+
+def _entered(events: list[dict[str, Any]]) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def _deployment_run(
+    aws: LocalAws, app: ReferenceApp, known: set[str], timeout: float = 300
+) -> dict[str, Any]:
+    """The one new execution of the deployment machine, once it ended."""
+    sfn = aws.client("stepfunctions")
+    assert app.deployment is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = [e for e in executions(sfn, app.deployment) if e["executionArn"] not in known]
+        assert len(new) <= 1, new
+        if new and new[0]["status"] != "RUNNING":
+            return sfn.describe_execution(executionArn=new[0]["executionArn"])
+        time.sleep(0.5)
+    raise TimeoutError("no deployment execution ended")
+
+
+def _known(aws: LocalAws, app: ReferenceApp) -> set[str]:
+    assert app.deployment is not None
+    return {e["executionArn"] for e in executions(aws.client("stepfunctions"), app.deployment)}
+
+
+def test_a_passing_model_waits_for_approval(
+    aws: LocalAws, app: ReferenceApp, pending: PipelineResult
+) -> None:
+    assert pending.status == "SUCCEEDED", pending.error
+    assert pending.gate.startswith("No approved model yet")
+    assert pending.model_package is not None and pending.model_package[1] == "PendingManualApproval"
+    events = _history(aws, pending.execution_arn)
+    entered = _entered(events)
+    assert "NotifyPendingApproval" in entered
+    assert not {"BatchModel", "Score", "Rollout"} & set(entered)
+    assert aws.client("sagemaker").list_endpoints()["Endpoints"] == [] or pending.endpoint_name == ""
+    # The pending registration's state change reached EventBridge, but the rule wants Approved.
+    assert _known(aws, app) == set()
+
+
+def test_approving_deploys_exactly_that_version(
+    aws: LocalAws, app: ReferenceApp, pending: PipelineResult
+) -> None:
+    assert pending.model_package is not None
+    arn = pending.model_package[0]
+    sagemaker = aws.client("sagemaker")
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="ok"
+    )
+    run = _deployment_run(aws, app, set())
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    entered = _entered(_history(aws, run["executionArn"]))
+    assert {"ReadVersion", "NewestApproved", "BatchModel", "Score", "Rollout", "NotifyDeployed"} <= set(
+        entered
+    )
+    assert json.loads(run["input"])["detail"]["ModelPackageArn"] == arn
+    version = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert version["ModelApprovalStatus"] == "Approved"
+    assert version["CustomerMetadataProperties"]["ObjectiveMetric"] == "validation:auc"
+    (container,) = version["InferenceSpecification"]["Containers"]
+    endpoints = [
+        e["EndpointName"]
+        for e in sagemaker.list_endpoints()["Endpoints"]
+        if "mlgoverned" in e["EndpointName"].lower()
+    ]
+    (name,) = endpoints
+    endpoint = sagemaker.describe_endpoint(EndpointName=name)
+    assert endpoint["EndpointStatus"] == "InService"
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    assert model["PrimaryContainer"]["ModelDataUrl"] == container["ModelDataUrl"]
+    predictions = predict_validation_rows(
+        aws.client("s3"), aws.client("sagemaker-runtime"), name, app.processed_bucket
+    )
+    assert predictions and all(0.0 <= p <= 1.0 for _, p in predictions)
+
+
+def test_a_version_no_longer_approved_is_not_deployed(
+    aws: LocalAws, app: ReferenceApp, pending: PipelineResult
+) -> None:
+    """An approval event whose version was rejected again before the machine read it."""
+    assert pending.model_package is not None and app.deployment is not None
+    arn = pending.model_package[0]
+    sagemaker = aws.client("sagemaker")
+    endpoints = [
+        e for e in sagemaker.list_endpoints()["Endpoints"] if "mlgoverned" in e["EndpointName"].lower()
+    ]
+    before = sagemaker.describe_endpoint(EndpointName=endpoints[0]["EndpointName"])["EndpointConfigName"]
+    known = _known(aws, app)
+    sfn = aws.client("stepfunctions")
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Rejected", ApprovalDescription="no"
+    )
+    stale = {"detail": {"ModelPackageArn": arn, "ModelApprovalStatus": "Approved"}}
+    sfn.start_execution(stateMachineArn=app.deployment, input=json.dumps(stale))
+    run = _deployment_run(aws, app, known)
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    entered = _entered(_history(aws, run["executionArn"]))
+    assert "NotifySkipped" in entered and "Rollout" not in entered
+    after = sagemaker.describe_endpoint(EndpointName=endpoints[0]["EndpointName"])["EndpointConfigName"]
+    assert after == before

@@ -54,6 +54,7 @@ def test_spark_submit_style_arguments():
     assert options.sales_path == "/data/sales" and options.sales_format == "csv"
     assert options.events_path == "" and options.orders_path == ""
     assert options.features_path == "/out/f" and options.score_path == "/out/s"
+    assert options.baseline_path == "/out/baseline/"  # beside the train split when not given
 
 
 @pytest.mark.parametrize(

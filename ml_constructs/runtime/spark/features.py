@@ -43,7 +43,8 @@ Outputs (``--output_path`` fills any one left out with ``features/order_features
 ``--score_path``       CSV of orders whose label is not known yet: order_id, then the features
                        (batch transform with ``InputFilter="$[1:]"``, ``JoinSource="Input"``).
 ``--baseline_path``    the train split's :data:`FEATURE_COLUMNS` only (no label), CSV without
-                       header: what an endpoint receives, the Model Monitor baseline dataset.
+                       header: what an endpoint receives, the Model Monitor baseline dataset
+                       (default without ``--output_path``: ``baseline/`` beside the train split).
 
 Label ``repeat_order``: 1 when the same customer orders again within ``--repeat_window_days``
 (default 30) of this order, 0 when they do not, unknown (NULL; the order goes to the score set)
@@ -237,6 +238,9 @@ def parse_args(argv: list[str]) -> Options:
     outputs: dict[str, Any] = {}
     for name, suffix in OUTPUT_DEFAULTS.items():
         value = getattr(options, name)
+        if not value and name == "baseline_path" and not options.output_path and options.train_path:
+            # Older argument lists name every split but this one: next to the train split.
+            value = options.train_path.rstrip("/").rpartition("/")[0] + "/baseline/"
         if not value:
             if not options.output_path:
                 raise ArgumentError(f"--{name}: required (or --output_path, a root for every output)")

@@ -92,7 +92,17 @@ class FeatureLayout:
         """Raise the library's error for anything the script would refuse at run time."""
         if self.sales is None and self.orders is None:
             raise invalid(scope, f"{argument}.sales/orders", None, "at least one order source")
-        for name in ("sales", "orders", "events", "features", "rejected", "train", "validation", "score", "baseline"):
+        for name in (
+            "sales",
+            "orders",
+            "events",
+            "features",
+            "rejected",
+            "train",
+            "validation",
+            "score",
+            "baseline",
+        ):
             path = getattr(self, name)
             if path is None:
                 continue

@@ -675,7 +675,9 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         ),
     ]
     for name, frame in splits.items():
-        spread = _files(frame, counts["train" if name == "baseline" else name], per_file, F.xxhash64(*frame.columns))
+        spread = _files(
+            frame, counts["train" if name == "baseline" else name], per_file, F.xxhash64(*frame.columns)
+        )
         writes.append(
             (f"{name}_path", spread.write.mode("overwrite").option("header", "false").format("csv"))
         )

@@ -215,7 +215,7 @@ class ModelMonitor(Construct):
             raise invalid(self, "reports_prefix", self.reports_prefix, "a prefix other than baseline_prefix")
 
         self.endpoint = endpoint
-        self.lake = lake = endpoint.lake
+        self.lake = endpoint.lake
         self.encryption_key: kms.IKey = encryption_key or endpoint.encryption_key
         self.schedule_expression = schedule_expression
         self.instance_type, self.instance_count, self.volume_size_gb = (
@@ -340,10 +340,8 @@ class ModelMonitor(Construct):
         if not Token.is_unresolved(region):
             account = MODEL_MONITOR_REGISTRIES.get(region)
             if account is None:
-                raise invalid(
-                    self, "region", region,
-                    "a region with Model Monitor's analyzer image: " + ", ".join(sorted(MODEL_MONITOR_REGISTRIES)),
-                )  # fmt: skip
+                regions = ", ".join(sorted(MODEL_MONITOR_REGISTRIES))
+                raise invalid(self, "region", region, f"a region with Model Monitor's analyzer image: {regions}")
             return f"{account}.dkr.ecr.{region}.{stack.url_suffix}/{MODEL_MONITOR_REPOSITORY}"
         mapping = registry_mapping(stack)
         for reg, account in MODEL_MONITOR_REGISTRIES.items():

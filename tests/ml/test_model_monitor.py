@@ -116,8 +116,11 @@ def test_workflow_schedule_is_created_by_states(workflow):
     # every SageMaker request of the machine (processing job, schedule) is valid
     assert all(problems == [] for problems in workflow.state_machine_problems().values())
     assert {k.rsplit(":", 1)[1] for k in workflow.state_machine_problems()} == {
-        "CreateProcessingJob", "DescribeMonitoringSchedule", "CreateMonitoringSchedule", "UpdateMonitoringSchedule",
-    }  # fmt: skip
+        "CreateProcessingJob",
+        "DescribeMonitoringSchedule",
+        "CreateMonitoringSchedule",
+        "UpdateMonitoringSchedule",
+    }
 
 
 def test_baseline_task(workflow):

@@ -341,7 +341,7 @@ class ModelMonitor(Construct):
             account = MODEL_MONITOR_REGISTRIES.get(region)
             if account is None:
                 regions = ", ".join(sorted(MODEL_MONITOR_REGISTRIES))
-                raise invalid(self, "region", region, f"a region with Model Monitor's analyzer image: {regions}")
+                raise invalid(self, "region", region, f"a region with the analyzer image: {regions}")
             return f"{account}.dkr.ecr.{region}.{stack.url_suffix}/{MODEL_MONITOR_REPOSITORY}"
         mapping = registry_mapping(stack)
         for reg, account in MODEL_MONITOR_REGISTRIES.items():

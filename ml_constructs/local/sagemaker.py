@@ -11,6 +11,8 @@ plain boto3 users and for Step Functions' ``.sync`` polling alike:
   (:mod:`.jobs.tuning`); every trial is a real training job.
   ``ListTrainingJobsForHyperParameterTuningJob`` is added.
 - ``CreateTransformJob`` runs the model over the input objects (:mod:`.jobs.transform`).
+- ``CreateProcessingJob`` with Model Monitor's analyzer computes a baseline; monitoring schedules
+  are added (:mod:`.jobs.processing`).
 - ``CreateEndpoint`` loads the model (``Creating`` -> ``InService`` / ``Failed``);
   ``UpdateEndpoint`` is added (``Updating`` -> ``InService``); ``sagemaker-runtime``
   ``InvokeEndpoint`` answers with the model's predictions (:mod:`.jobs.inference`).
@@ -34,8 +36,9 @@ def install() -> None:
     _install_training()
     _install_stops()
     _hide_emulator_state()
-    from .jobs import inference, transform, tuning
+    from .jobs import inference, processing, transform, tuning
 
+    processing.install()
     tuning.install()
     transform.install()
     inference.install()

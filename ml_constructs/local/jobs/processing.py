@@ -29,6 +29,7 @@ from typing import Any
 from .common import JobError, JobLog, download_prefix, join_uri, put_bytes, s3_client
 
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+_DEFINITION = "MonitoringJobDefinitionName"
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
 
 
@@ -339,7 +340,7 @@ def _install_schedules(arn_formatter: Any) -> None:
                     "MonitoringScheduleStatus", "EndpointName", "MonitoringType",
                 )
             }
-            | {"MonitoringJobDefinitionName": s["MonitoringScheduleConfig"].get("MonitoringJobDefinitionName")}
+            | {"MonitoringJobDefinitionName": s["MonitoringScheduleConfig"].get(_DEFINITION)}
             for s in _schedules(self.sagemaker_backend).values()
             if endpoint in (None, s["EndpointName"])
         ]  # fmt: skip

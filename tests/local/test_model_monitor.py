@@ -53,10 +53,9 @@ def test_the_monitor_deploys_and_its_resources_are_described(aws: LocalAws, depl
     assert definition["DataQualityAppSpecification"]["ImageUri"] == (
         "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
     )
-    (alarm,) = [
-        a for a in deployed.client("cloudwatch").describe_alarms()["MetricAlarms"]
-        if a["AlarmName"] == deployed.physical[next(k for k in resources if k.startswith("MonitorViolationsAlarm"))]
-    ]  # fmt: skip
+    alarm_id = next(k for k in resources if k.startswith("MonitorViolationsAlarm"))
+    alarms = deployed.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    (alarm,) = [a for a in alarms if a["AlarmName"] == deployed.physical[alarm_id]]
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Events", "MatchedEvents")
     assert alarm["AlarmActions"] and ":sns:" in alarm["AlarmActions"][0]
     rule_id = next(k for k in resources if k.startswith("MonitorViolationsRule"))
@@ -91,13 +90,15 @@ def test_the_monitor_deploys_and_its_resources_are_described(aws: LocalAws, depl
     )  # fmt: skip
     sagemaker.create_endpoint(EndpointName=endpoint, EndpointConfigName=f"{endpoint}-c")
     states = deployed.client("stepfunctions")
-    machine_arn = deployed.physical[next(k for k in resources if k.startswith("Deploy") and
-                                         resources[k]["Type"] == "AWS::StepFunctions::StateMachine")]  # fmt: skip
+    machines = [k for k, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    machine_arn = deployed.physical[machines[0]]
     for run in range(2):  # create, then find it in place
         execution = states.start_execution(stateMachineArn=machine_arn, input="{}")["executionArn"]
-        result = wait_for(
-            lambda: states.describe_execution(executionArn=execution), "status", {"SUCCEEDED", "FAILED"}
-        )
+
+        def describe(arn: str = execution) -> dict:
+            return states.describe_execution(executionArn=arn)
+
+        result = wait_for(describe, "status", {"SUCCEEDED", "FAILED"})
         assert result["status"] == "SUCCEEDED", (run, result)
     found = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=monitor.schedule_name)
     assert found["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == monitor.job_definition_name

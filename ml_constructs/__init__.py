@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "ApprovedModelDeployment": ".workflow",
     "QualityGate": ".workflow",
     "ModelEndpoint": ".ml.model_endpoint",
+    "ModelMonitor": ".ml.model_monitor",
     "ModelPackageGroup": ".ml.model_registry",
     "NewDataTrigger": ".workflow",
     "Notebook": ".ml.notebook",
@@ -144,6 +145,7 @@ __all__ = [
     "MigrationType",
     "MlWorkflow",
     "ModelEndpoint",
+    "ModelMonitor",
     "ModelPackageGroup",
     "NewDataTrigger",
     "Notebook",
@@ -236,6 +238,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     )
     from .ml.images import SageMakerImage
     from .ml.model_endpoint import Autoscaling, DataCapture, HttpsApi, ModelEndpoint, ServerlessConfig
+    from .ml.model_monitor import ModelMonitor
     from .ml.model_registry import ApprovalStatus, ModelPackageGroup
     from .ml.notebook import Notebook, NotebookKind
     from .ml.training_job import (

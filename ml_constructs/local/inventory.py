@@ -650,6 +650,12 @@ CHECKS: dict[str, Check] = {
     "AWS::SageMaker::ModelPackageGroup": _sagemaker(
         "describe_model_package_group", "ModelPackageGroupName", "ModelPackageGroupName"
     ),
+    "AWS::SageMaker::DataQualityJobDefinition": _sagemaker(
+        "describe_data_quality_job_definition", "JobDefinitionName", "JobDefinitionName"
+    ),
+    "AWS::SageMaker::MonitoringSchedule": _sagemaker(
+        "describe_monitoring_schedule", "MonitoringScheduleName", "MonitoringScheduleName"
+    ),
     "AWS::SageMaker::Domain": _domain,
     "AWS::SageMaker::UserProfile": _user_profile,
     "AWS::StepFunctions::StateMachine": _state_machine,

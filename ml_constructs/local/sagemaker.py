@@ -12,6 +12,8 @@ plain boto3 users and for Step Functions' ``.sync`` polling alike:
   ``ListTrainingJobsForHyperParameterTuningJob`` is added.
 - ``CreateTransformJob`` runs the model over the input objects (:mod:`.jobs.transform`).
 - Model packages announce their state changes to EventBridge (:mod:`.model_registry`).
+- ``CreateProcessingJob`` with Model Monitor's analyzer computes a baseline; monitoring schedules
+  are added (:mod:`.jobs.processing`).
 - ``CreateEndpoint`` loads the model (``Creating`` -> ``InService`` / ``Failed``);
   ``UpdateEndpoint`` is added (``Updating`` -> ``InService``); ``sagemaker-runtime``
   ``InvokeEndpoint`` answers with the model's predictions (:mod:`.jobs.inference`).
@@ -36,9 +38,10 @@ def install() -> None:
     _install_stops()
     _hide_emulator_state()
     from . import model_registry
-    from .jobs import inference, transform, tuning
+    from .jobs import inference, processing, transform, tuning
 
     model_registry.install()
+    processing.install()
     tuning.install()
     transform.install()
     inference.install()

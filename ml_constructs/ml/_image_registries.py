@@ -51,3 +51,31 @@ BUILT_IN_IMAGES: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
         for version in ("0.90-1", "0.90-2", "1.0-1", "1.2-1", "1.2-2", "1.3-1", "1.5-1", "1.7-1")
     },
 }
+
+# region -> account of SageMaker Model Monitor's analyzer image (``sagemaker-model-monitor-analyzer``,
+# untagged: the current release), from the sagemaker Python SDK's ``image_uri_config/model-monitor.json``.
+MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
+MODEL_MONITOR_REGISTRIES: dict[str, str] = {
+    "af-south-1": "875698925577",
+    "ap-east-1": "001633400207",
+    "ap-northeast-1": "574779866223",
+    "ap-northeast-2": "709848358524",
+    "ap-south-1": "126357580389",
+    "ap-southeast-1": "245545462676",
+    "ap-southeast-2": "563025443158",
+    "ca-central-1": "536280801234",
+    "cn-north-1": "453000072557",
+    "cn-northwest-1": "453252182341",
+    "eu-central-1": "048819808253",
+    "eu-north-1": "895015795356",
+    "eu-south-1": "933208885752",
+    "eu-west-1": "468650794304",
+    "eu-west-2": "749857270468",
+    "eu-west-3": "680080141114",
+    "me-south-1": "607024016150",
+    "sa-east-1": "539772159869",
+    "us-east-1": "156813124566",
+    "us-east-2": "777275614652",
+    "us-west-1": "890145073186",
+    "us-west-2": "159807026194",
+}

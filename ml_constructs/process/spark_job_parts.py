@@ -58,8 +58,9 @@ class FeatureLayout:
     every ``StreamIngest``) keyed by ``events_key``. Outputs: the Parquet feature table
     (processed ``features/``), rejected rows with reasons (processed ``rejected/``), and the
     XGBoost CSVs (processed ``features/train|validation|score/``, where the reference stack's
-    TrainingJob channels and BatchTransform read). The table gets its own folder so the crawler
-    makes one table (``order_features``) of it.
+    TrainingJob channels and BatchTransform read), and ``features/baseline/``: the train split's
+    features without the label, the :class:`~ml_constructs.ModelMonitor` baseline dataset. The
+    table gets its own folder so the crawler makes one table (``order_features``) of it.
     """
 
     sales: LakePath | None = LakePath(Zone.PROCESSED, "sales/")
@@ -70,6 +71,7 @@ class FeatureLayout:
     train: LakePath = LakePath(Zone.PROCESSED, "features/train/")
     validation: LakePath = LakePath(Zone.PROCESSED, "features/validation/")
     score: LakePath = LakePath(Zone.PROCESSED, "features/score/")
+    baseline: LakePath = LakePath(Zone.PROCESSED, "features/baseline/")
     sales_format: str = "json"
     orders_format: str = "parquet"
     events_format: str = "json"
@@ -84,13 +86,23 @@ class FeatureLayout:
 
     @property
     def outputs(self) -> list[LakePath]:
-        return [self.features, self.rejected, self.train, self.validation, self.score]
+        return [self.features, self.rejected, self.train, self.validation, self.score, self.baseline]
 
     def check(self, scope: Construct, argument: str = "layout") -> None:
         """Raise the library's error for anything the script would refuse at run time."""
         if self.sales is None and self.orders is None:
             raise invalid(scope, f"{argument}.sales/orders", None, "at least one order source")
-        for name in ("sales", "orders", "events", "features", "rejected", "train", "validation", "score"):
+        for name in (
+            "sales",
+            "orders",
+            "events",
+            "features",
+            "rejected",
+            "train",
+            "validation",
+            "score",
+            "baseline",
+        ):
             path = getattr(self, name)
             if path is None:
                 continue
@@ -108,7 +120,7 @@ class FeatureLayout:
             raise invalid(scope, f"{argument}.seed", self.seed, "an integer")
         outputs = [(p.zone, p.prefix) for p in self.outputs]
         if len(set(outputs)) != len(outputs):
-            raise invalid(scope, f"{argument} outputs", outputs, "five different places")
+            raise invalid(scope, f"{argument} outputs", outputs, "six different places")
         for out in self.outputs:
             for source in self.inputs:
                 if out.zone == source.zone and (
@@ -130,7 +142,7 @@ class FeatureLayout:
             if path is not None:
                 args[f"--{name}_path"] = path.uri(lake)
                 args[f"--{name}_format"] = getattr(self, f"{name}_format")
-        for name in ("features", "rejected", "train", "validation", "score"):
+        for name in ("features", "rejected", "train", "validation", "score", "baseline"):
             args[f"--{name}_path"] = getattr(self, name).uri(lake)
         args["--events_key"] = self.events_key
         args["--validation_ratio"] = str(self.validation_ratio)

@@ -54,6 +54,7 @@ def test_spark_submit_style_arguments():
     assert options.sales_path == "/data/sales" and options.sales_format == "csv"
     assert options.events_path == "" and options.orders_path == ""
     assert options.features_path == "/out/f" and options.score_path == "/out/s"
+    assert options.baseline_path == "/out/baseline/"  # beside the train split when not given
 
 
 @pytest.mark.parametrize(
@@ -68,7 +69,7 @@ def test_spark_submit_style_arguments():
         (["--sales_path", ""], "--sales_path or --orders_path: at least one order source is required"),
         (["--output_path", ""], "--features_path: required \\(or --output_path"),
         (["--events_path", "/e", "--events_key", "k", "--events_type_field", "k"], "--events_key='k'"),
-        (["--train_path", "/out/rejected/"], "output paths: allowed: five different paths"),
+        (["--train_path", "/out/rejected/"], "output paths: allowed: 6 different paths"),
     ],
 )
 def test_bad_arguments_are_rejected_with_a_clear_message(argv, message):
@@ -395,6 +396,7 @@ OUTPUTS = {
     "train_path": "features/train",
     "validation_path": "features/validation",
     "score_path": "features/score",
+    "baseline_path": "features/baseline",
 }
 
 
@@ -416,6 +418,10 @@ def test_deployed_configuration_writes_files_by_rows_not_by_partitions(
         assert summary["files"][name] == sum(len(group) for group in files.values())
     assert summary["files"]["rejected_path"] == 3  # sales, orders, events
     assert summary["files"]["train_path"] == summary["files"]["score_path"] == 1
+    # The Model Monitor baseline: the train split's rows without the label (first column).
+    train = sorted(_lines(tmp_path / "deployed" / "features" / "train"))
+    baseline = sorted(_lines(tmp_path / "deployed" / "features" / "baseline"))
+    assert baseline == sorted(line.split(",", 1)[1] for line in train) and baseline
     months = {(r["ordered_at"].year, r["ordered_at"].month) for r in first["rows"].values()}
     assert summary["files"]["features_path"] == len(months)
 

@@ -155,6 +155,7 @@ def test_job_role_is_least_privilege(default):
             "features/train*",
             "features/validation*",
             "features/score*",
+            "features/baseline*",
         )
     )
     readable = [s for s in statements if s["Action"] == ["s3:GetObject*", "s3:GetBucket*", "s3:List*"]]

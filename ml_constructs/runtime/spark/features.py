@@ -30,7 +30,8 @@ The winner is validated; the losers, deleted orders (``Op=D``) and invalid rows 
 rejected output with their reason: every input row ends up as a feature row or a rejected row.
 
 Outputs (``--output_path`` fills any one left out with ``features/order_features/``,
-``rejected/``, ``features/train/``, ``features/validation/``, ``features/score/`` under it):
+``rejected/``, ``features/train/``, ``features/validation/``, ``features/score/``,
+``features/baseline/`` under it):
 
 ``--features_path``    Parquet, one row per clean order, partitioned by order_year/order_month:
                        ids, the full-address feature, typed numeric and categorical features,
@@ -41,6 +42,9 @@ Outputs (``--output_path`` fills any one left out with ``features/order_features
                        label first, then :data:`FEATURE_COLUMNS`, no header.
 ``--score_path``       CSV of orders whose label is not known yet: order_id, then the features
                        (batch transform with ``InputFilter="$[1:]"``, ``JoinSource="Input"``).
+``--baseline_path``    the train split's :data:`FEATURE_COLUMNS` only (no label), CSV without
+                       header: what an endpoint receives, the Model Monitor baseline dataset
+                       (default without ``--output_path``: ``baseline/`` beside the train split).
 
 Label ``repeat_order``: 1 when the same customer orders again within ``--repeat_window_days``
 (default 30) of this order, 0 when they do not, unknown (NULL; the order goes to the score set)
@@ -144,6 +148,7 @@ OUTPUT_DEFAULTS = {
     "train_path": "features/train/",
     "validation_path": "features/validation/",
     "score_path": "features/score/",
+    "baseline_path": "features/baseline/",
 }
 
 
@@ -170,6 +175,7 @@ class Options:
     train_path: str = ""
     validation_path: str = ""
     score_path: str = ""
+    baseline_path: str = ""
     validation_ratio: float = 0.2
     seed: int = 42
     repeat_window_days: int = 30
@@ -232,13 +238,18 @@ def parse_args(argv: list[str]) -> Options:
     outputs: dict[str, Any] = {}
     for name, suffix in OUTPUT_DEFAULTS.items():
         value = getattr(options, name)
+        if not value and name == "baseline_path" and not options.output_path and options.train_path:
+            # Older argument lists name every split but this one: next to the train split.
+            value = options.train_path.rstrip("/").rpartition("/")[0] + "/baseline/"
         if not value:
             if not options.output_path:
                 raise ArgumentError(f"--{name}: required (or --output_path, a root for every output)")
             value = options.output_path.rstrip("/") + "/" + suffix
         outputs[name] = value
     if len(set(outputs.values())) != len(outputs):
-        raise ArgumentError(f"output paths: allowed: five different paths, got {sorted(outputs.values())}")
+        raise ArgumentError(
+            f"output paths: allowed: {len(outputs)} different paths, got {sorted(outputs.values())}"
+        )
     return replace(options, **outputs)
 
 
@@ -643,6 +654,8 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         "train": labeled.where(~in_validation).select(*csv_columns),
         "validation": labeled.where(in_validation).select(*csv_columns),
         "score": features.where(~labeled_flag).select("order_id", *FEATURE_COLUMNS),
+        # The Model Monitor baseline: what the endpoint receives (features, no label).
+        "baseline": labeled.where(~in_validation).select(*FEATURE_COLUMNS),
     }
     month_rows = {(row["order_year"], row["order_month"]): row["features"] for row in months}
     writes = [
@@ -662,7 +675,9 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         ),
     ]
     for name, frame in splits.items():
-        spread = _files(frame, counts[name], per_file, F.xxhash64(*frame.columns))
+        spread = _files(
+            frame, counts["train" if name == "baseline" else name], per_file, F.xxhash64(*frame.columns)
+        )
         writes.append(
             (f"{name}_path", spread.write.mode("overwrite").option("header", "false").format("csv"))
         )
@@ -674,7 +689,7 @@ def run(spark: SparkSession, options: Options) -> dict[str, Any]:
         LOG.info("%s: %d data files at %s", name, count, path)
         return count
 
-    # The five writes run as concurrent jobs: a one-file output is one task, and the others'
+    # The writes run as concurrent jobs: a one-file output is one task, and the others'
     # tasks keep the remaining cores busy meanwhile.
     with ThreadPoolExecutor(max_workers=len(writes)) as pool:
         running = {name: pool.submit(write, name, writer) for name, writer in writes}

@@ -34,6 +34,7 @@ from ml_constructs import (
     LakePath,
     MlWorkflow,
     ModelEndpoint,
+    ModelMonitor,
     ModelPackageGroup,
     NewDataTrigger,
     Notebook,
@@ -205,6 +206,12 @@ class MlStack(Stack):
             autoscaling=None if serverless else Autoscaling(min_capacity=1, max_capacity=4),
             alarm_topic=alarms,
         )
+        # Hourly data-quality monitoring of what the endpoint receives, against the baseline of
+        # the features the model was trained on (the workflow computes it before each deploy).
+        # Serverless endpoints capture no data: no monitor for them.
+        self.monitor = (
+            None if serverless else ModelMonitor(self, "Monitor", endpoint=self.endpoint, alarm_topic=alarms)
+        )
         # The score file starts with order_id: feed the model the features only, join its
         # prediction back to the input and keep order_id + prediction.
         self.scoring = BatchTransform(
@@ -236,4 +243,5 @@ class MlStack(Stack):
             # Deploy only a model better than production (validation AUC), approved as cdk.json says.
             quality_gate=QualityGate(margin=settings.quality_gate_margin),
             approval=ApprovalMode(settings.model_approval),
+            monitor=self.monitor,
         )

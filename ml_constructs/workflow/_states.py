@@ -15,6 +15,7 @@ from constructs import Construct
 
 from ..ml.batch_transform import BatchTransform
 from ..ml.model_endpoint import ModelEndpoint
+from ..ml.model_monitor import ModelMonitor
 from ..ml.model_registry import ApprovalStatus, ModelPackageGroup
 from ..ml.training_job import TrainingJob
 
@@ -105,8 +106,14 @@ def deploy_steps(
     registry: ModelPackageGroup | None,
     package_arn_path: str | None,
     topic: sns.ITopic,
+    monitor: ModelMonitor | None = None,
 ) -> list[sfn.IChainable]:
     """Score with ``batch`` and/or deploy to ``endpoint`` the model at ``model_data_path``.
+
+    With a ``monitor``: the data-quality baseline of the features the model was trained on is
+    computed before the rollout, and the monitoring schedule is created (or pointed at the
+    current job definition) after it: the endpoint name is stable, so the schedule survives
+    every later deploy.
 
     A rolled-back endpoint update (the endpoint's alarms fired) rejects the registered version
     (at ``package_arn_path``) so that it is never taken for the production model, notifies, and
@@ -121,11 +128,15 @@ def deploy_steps(
         )
         steps.append(batch.task(scope, "Score", model_name="$.model.ModelName"))
     if endpoint is not None:
+        if monitor is not None:
+            steps.append(monitor.baseline_task(scope, "Baseline"))
         deploy = endpoint.deploy_tasks(scope, "Deploy", model_data_path=model_data_path)
         if registry is None or package_arn_path is None:
             steps.append(deploy)
         else:
             steps.append(_rejecting_rollback(scope, deploy, registry, package_arn_path, endpoint))
+        if monitor is not None:
+            steps.append(monitor.schedule_tasks(scope, "MonitorSchedule"))
     return steps
 
 

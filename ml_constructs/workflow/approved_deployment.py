@@ -16,6 +16,7 @@ from ..core.alarms import alarm_at_least
 from ..core.state_machines import secure_state_machine
 from ..ml.batch_transform import BatchTransform
 from ..ml.model_endpoint import ModelEndpoint
+from ..ml.model_monitor import ModelMonitor
 from ..ml.model_registry import ApprovalStatus, ModelPackageGroup
 from ..ml.training_job import TrainingJob
 from ._states import caught, chain_of, deploy_steps, grant_publish, notify
@@ -44,6 +45,7 @@ class ApprovedModelDeployment(Construct):
         training: TrainingJob,
         endpoint: ModelEndpoint | None = None,
         batch: BatchTransform | None = None,
+        monitor: ModelMonitor | None = None,
         notification_topic: sns.ITopic,
         topic_key: kms.IKey | None,
         encryption_key: kms.IKey,
@@ -71,6 +73,7 @@ class ApprovedModelDeployment(Construct):
             registry=model_registry,
             package_arn_path="$.package.ModelPackageArn",
             topic=notification_topic,
+            monitor=monitor,
         )
         deployed = notify(self, "NotifyDeployed", notification_topic, "Approved model deployed", message)
         skipped = notify(
@@ -138,6 +141,9 @@ class ApprovedModelDeployment(Construct):
         if batch is not None:
             batch.grant_run(role)
             batch.grant_create_model(role)
+        if monitor is not None and endpoint is not None:
+            monitor.grant_baseline(role)
+            monitor.grant_schedule(role)
         grant_publish(role, notification_topic, topic_key)
         self.rule = events.Rule(
             self,

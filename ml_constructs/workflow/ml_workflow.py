@@ -28,6 +28,7 @@ from ..core.validation import check_construct_id
 from ..ml.batch_transform import BatchTransform
 from ..ml.hyperparameter_tuning import HyperparameterTuning
 from ..ml.model_endpoint import ModelEndpoint
+from ..ml.model_monitor import ModelMonitor
 from ..ml.model_registry import ApprovalStatus, ModelPackageGroup
 from ..ml.training_job import TrainingJob
 from ..store.data_lake import DataLake, Zone
@@ -102,6 +103,8 @@ class MlWorkflow(Construct):
             At least one of endpoint, batch and model_registry.
         approval: :class:`ApprovalMode` (default ``AUTOMATIC``).
         quality_gate: a :class:`QualityGate` (default none: every new model is deployed).
+        monitor: a ``ModelMonitor`` of ``endpoint``: its baseline is computed before each
+            deploy and its schedule created after the first (default none).
         schedule: an EventBridge schedule (e.g. ``events.Schedule.rate(Duration.days(1))``).
         new_data: start when new objects land in the lake (:class:`NewDataTrigger`).
         skip_if_running: with triggers, an execution ends early when another is running
@@ -126,6 +129,7 @@ class MlWorkflow(Construct):
         batch: BatchTransform | None = None,
         approval: ApprovalMode = ApprovalMode.AUTOMATIC,
         quality_gate: QualityGate | None = None,
+        monitor: ModelMonitor | None = None,
         schedule: events.Schedule | None = None,
         new_data: NewDataTrigger | None = None,
         skip_if_running: bool = True,
@@ -163,6 +167,14 @@ class MlWorkflow(Construct):
                 "quality_gate",
                 quality_gate,
                 "a model_registry (the production model's metric is kept there)",
+            )
+        if monitor is not None and monitor.endpoint is not endpoint:
+            raise invalid(
+                self,
+                "monitor",
+                monitor.node.path,
+                "a ModelMonitor of the workflow's endpoint (it computes the baseline before each "
+                "deploy and schedules the monitoring after it)",
             )
         if endpoint is not None and endpoint.model is not None:
             raise invalid(
@@ -267,6 +279,7 @@ class MlWorkflow(Construct):
             registry=model_registry,
             package_arn_path="$.registered.ModelPackageArn" if model_registry is not None else None,
             topic=self.notification_topic,
+            monitor=monitor,
         )
         accepted: list[sfn.IChainable] = []
         if model_registry is not None:
@@ -413,6 +426,9 @@ class MlWorkflow(Construct):
             batch.grant_create_model(role)
         if endpoint is not None and automatic:
             endpoint.grant_deploy(role)
+            if monitor is not None:
+                monitor.grant_baseline(role)
+                monitor.grant_schedule(role)
         grant_etl = getattr(etl, "grant_start_run", None)
         if callable(grant_etl):
             grant_etl(role)
@@ -430,6 +446,7 @@ class MlWorkflow(Construct):
                 training=job,
                 endpoint=endpoint,
                 batch=batch,
+                monitor=monitor,
                 notification_topic=self.notification_topic,
                 topic_key=topic_key,
                 encryption_key=key,

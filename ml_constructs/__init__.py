@@ -69,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "RawTiering": ".store",
     "RecordFormat": ".collect",
     "RecordSchema": ".core.schema",
+    "Rollout": ".ml.model_endpoint",
     "ReplicationInstance": ".collect",
     "ResultEncryption": ".process",
     "S3Distribution": ".ml.training_job",
@@ -150,6 +151,7 @@ __all__ = [
     "RawTiering",
     "RecordFormat",
     "RecordSchema",
+    "Rollout",
     "ReplicationInstance",
     "ResultEncryption",
     "S3Distribution",
@@ -229,7 +231,14 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         WarmStartType,
     )
     from .ml.images import SageMakerImage
-    from .ml.model_endpoint import Autoscaling, DataCapture, HttpsApi, ModelEndpoint, ServerlessConfig
+    from .ml.model_endpoint import (
+        Autoscaling,
+        DataCapture,
+        HttpsApi,
+        ModelEndpoint,
+        Rollout,
+        ServerlessConfig,
+    )
     from .ml.model_registry import ApprovalStatus, ModelPackageGroup
     from .ml.notebook import Notebook, NotebookKind
     from .ml.training_job import (

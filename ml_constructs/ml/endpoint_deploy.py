@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..core import check_range, invalid
@@ -19,6 +18,9 @@ from ._requests import finish_request
 if TYPE_CHECKING:
     from .model_endpoint import ModelEndpoint
 
+# Error names of the deploy states' Fail states (a workflow catches them).
+DEPLOYMENT_FAILED = "EndpointDeploymentFailed"
+ROLLED_BACK = "EndpointDeploymentRolledBack"
 AUTOSCALING_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 AUTOSCALING_ROLE = (
     "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
@@ -86,11 +88,9 @@ def deploy_tasks(
         },
     )
     describe = describe_state(endpoint, scope, f"{id} Find endpoint", result_path)
-    config_name = sfn.JsonPath.format(
-        f"{endpoint.name_prefix}-{{}}", sfn.JsonPath.hash(sfn.JsonPath.execution_name, "MD5")
-    )
-    # A CustomState rather than CDK's SageMakerCreateEndpoint: the request carries the
-    # stack's tags and endpoint_overrides (grant_deploy grants what it needs).
+    # CustomStates rather than CDK's SageMaker endpoint tasks: the requests carry the stack's
+    # tags (create), the rollout's DeploymentConfig (update) and endpoint_overrides, all
+    # checked against botocore at synth (grant_deploy grants what they need).
     create_request = endpoint.endpoint_request(config_name="<named at run time>")
     del create_request["EndpointConfigName"]
     create_request["EndpointConfigName.$"] = name
@@ -105,12 +105,21 @@ def deploy_tasks(
             "ResultPath": sfn.JsonPath.DISCARD,
         },
     )
-    update = tasks.SageMakerUpdateEndpoint(
+    update_request = endpoint.update_endpoint_request(config_name="<named at run time>")
+    del update_request["EndpointConfigName"]
+    update_request["EndpointConfigName.$"] = name
+    rollout = endpoint.rollout
+    update = sfn.CustomState(
         scope,
         f"{id} Update endpoint",
-        endpoint_name=endpoint.endpoint_name,
-        endpoint_config_name=config_name,
-        result_path=sfn.JsonPath.DISCARD,
+        state_json={
+            "Type": "Task",
+            "Comment": f"Update the endpoint {endpoint.endpoint_name}"
+            + ("" if rollout is None else f" ({rollout.traffic.lower()} rollout, rollback on its alarms)"),
+            "Resource": sync_resource("updateEndpoint", ""),
+            "Parameters": update_request,
+            "ResultPath": sfn.JsonPath.DISCARD,
+        },
     )
     describe.add_catch(create, errors=["States.TaskFailed"], result_path=sfn.JsonPath.DISCARD)
     wait = sfn.Wait(scope, f"{id} Wait for endpoint", time=sfn.WaitTime.duration(poll_interval))
@@ -118,7 +127,7 @@ def deploy_tasks(
     failed = sfn.Fail(
         scope,
         f"{id} Endpoint failed",
-        error="EndpointDeploymentFailed",
+        error=DEPLOYMENT_FAILED,
         cause=f"The endpoint {endpoint.endpoint_name} did not reach InService (see its FailureReason)",
     )
     done = sfn.Pass(scope, f"{id} Endpoint in service")
@@ -128,15 +137,27 @@ def deploy_tasks(
     status = f"{result_path}.EndpointStatus"
     check = (
         sfn.Choice(scope, f"{id} Endpoint ready?")
-        .when(sfn.Condition.string_equals(status, "InService"), in_service)
+        .when(
+            sfn.Condition.and_(
+                sfn.Condition.string_equals(status, "InService"),
+                sfn.Condition.string_equals_json_path(
+                    f"{result_path}.EndpointConfigName", f"{result_path}.DeployingConfigName"
+                ),
+            ),
+            in_service,
+        )
+        # In service on another config: SageMaker rolled the update back (an alarm fired).
+        .when(sfn.Condition.string_equals(status, "InService"), rolled_back(endpoint, scope, id, result_path))
         .when(
             sfn.Condition.or_(
-                sfn.Condition.string_equals(status, "Failed"),
-                sfn.Condition.string_equals(status, "OutOfService"),
+                *(
+                    sfn.Condition.string_equals(status, s)
+                    for s in ("Failed", "OutOfService", "UpdateRollbackFailed")
+                )
             ),
             failed,
         )
-        .otherwise(wait)
+        .otherwise(wait)  # Creating, Updating, SystemUpdating, RollingBack
     )
     create.next(wait)
     update.next(wait)
@@ -144,6 +165,46 @@ def deploy_tasks(
     describe.next(update)
     create_model.next(create_config).next(describe)
     return sfn.Chain.custom(create_model, [done], done)
+
+
+def rolled_back(endpoint: ModelEndpoint, scope: Construct, id: str, result_path: str) -> sfn.IChainable:
+    """Describe the endpoint again (in full: FailureReason may be absent) and fail with
+    :data:`ROLLED_BACK`, naming the endpoint, the config it serves and SageMaker's reason."""
+    describe = sfn.CustomState(
+        scope,
+        f"{id} Describe rollback",
+        state_json={
+            "Type": "Task",
+            "Comment": f"Why did the endpoint of {endpoint.node.path} roll back?",
+            "Resource": sdk_resource("describeEndpoint"),
+            "Parameters": {"EndpointName": endpoint.endpoint_name},
+            "ResultPath": result_path,
+        },
+    )
+    text = (
+        f"The endpoint {endpoint.endpoint_name} rolled back to the endpoint config {{}} "
+        "(a rollback alarm fired during the deployment)"
+    )
+    reason = sfn.Fail(
+        scope,
+        f"{id} Endpoint rolled back",
+        error=ROLLED_BACK,
+        cause_path=(
+            f"States.Format('{text}: {{}}', {result_path}.EndpointConfigName, {result_path}.FailureReason)"
+        ),
+    )
+    no_reason = sfn.Fail(
+        scope,
+        f"{id} Endpoint rolled back without reason",
+        error=ROLLED_BACK,
+        cause_path=f"States.Format('{text}', {result_path}.EndpointConfigName)",
+    )
+    has_reason = (
+        sfn.Choice(scope, f"{id} Rollback reason?")
+        .when(sfn.Condition.is_present(f"{result_path}.FailureReason"), reason)
+        .otherwise(no_reason)
+    )
+    return describe.next(has_reason)
 
 
 def describe_state(endpoint: ModelEndpoint, scope: Construct, id: str, result_path: str) -> sfn.CustomState:
@@ -159,6 +220,8 @@ def describe_state(endpoint: ModelEndpoint, scope: Construct, id: str, result_pa
                 "EndpointName.$": "$.EndpointName",
                 "EndpointStatus.$": "$.EndpointStatus",
                 "EndpointConfigName.$": "$.EndpointConfigName",
+                # the config this execution deploys: another one in service means a rollback
+                "DeployingConfigName.$": endpoint.deployment_name,
             },
             "ResultPath": result_path,
         },
@@ -219,7 +282,6 @@ def grant_deploy(endpoint: ModelEndpoint, grantee: iam.IGrantable) -> None:
     principal = grantee.grant_principal
     models = sagemaker_arn(endpoint, "model", f"{endpoint.name_prefix}-*")
     configs = sagemaker_arn(endpoint, "endpoint-config", f"{endpoint.name_prefix}-*")
-    any_config = sagemaker_arn(endpoint, "endpoint-config", "*")
     statements = [
         iam.PolicyStatement(actions=["sagemaker:CreateModel"], resources=[models]),
         iam.PolicyStatement(actions=["sagemaker:CreateEndpointConfig"], resources=[configs]),
@@ -244,7 +306,14 @@ def grant_deploy(endpoint: ModelEndpoint, grantee: iam.IGrantable) -> None:
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
         ),
     ]
-    wildcards = [models, configs, any_config, "*"]  # the last two: CDK's endpoint tasks
+    if endpoint.rollout is not None:
+        # UpdateEndpoint with AutoRollbackConfiguration: SageMaker reads the alarms as the caller.
+        statements.append(
+            iam.PolicyStatement(
+                actions=["cloudwatch:DescribeAlarms"], resources=[a.alarm_arn for a in endpoint.alarms]
+            )
+        )
+    wildcards = [models, configs]
     if endpoint.autoscaling is not None:
         stack = Stack.of(endpoint)
         alarms = stack.format_arn(
@@ -309,16 +378,15 @@ def grant_deploy(endpoint: ModelEndpoint, grantee: iam.IGrantable) -> None:
                 },
             ),
         ]
-        wildcards += [alarms, scalable_targets]
+        wildcards += ["*", alarms, scalable_targets]
     for statement in statements:
         principal.add_to_principal_policy(statement)
     if isinstance(principal, Construct):
         acknowledge_wildcards(
             principal,
             f"Models and endpoint configs of {endpoint.node.path} are created at run time under the "
-            f"name prefix '{endpoint.name_prefix}-'; CDK's UpdateEndpoint task asks "
-            "for any endpoint config (named at run time) and sagemaker:ListTags, and "
-            "Application Auto Scaling targets have no ARN before they exist (target-tracking "
+            f"name prefix '{endpoint.name_prefix}-'; Application Auto Scaling's Describe* calls "
+            "have no resource level and its targets no ARN before they exist (target-tracking "
             "alarms are limited to this endpoint's names).",
             resources=wildcards,
         )

@@ -43,7 +43,8 @@ from ._jobs import (
 )
 from ._requests import check_overrides, finish_request, merge
 from .endpoint_api import ACCOUNT_ID, public_api
-from .endpoint_deploy import AUTOSCALING_DIMENSION, AUTOSCALING_ROLE
+from .endpoint_deploy import AUTOSCALING_DIMENSION, AUTOSCALING_ROLE, DEPLOYMENT_FAILED, ROLLED_BACK
+from .endpoint_rollout import Rollout, check_rollout, deployment_config
 from .endpoint_settings import (
     DEFAULT_DATA_CAPTURE,
     S3_URL,
@@ -59,7 +60,7 @@ from .endpoint_settings import (
     check_serverless_instances,
 )
 from .images import SageMakerImage
-from .service_model import placeholders, validate_request
+from .service_model import input_shape, placeholders, validate_request
 
 __all__ = [
     "ACCOUNT_ID",
@@ -67,11 +68,14 @@ __all__ = [
     "AUTOSCALING_ROLE",
     "DEFAULT_DATA_CAPTURE",
     "DEFAULT_INSTANCE_TYPE",
+    "DEPLOYMENT_FAILED",
     "NAME_PREFIX_LENGTH",
+    "ROLLED_BACK",
     "Autoscaling",
     "DataCapture",
     "HttpsApi",
     "ModelEndpoint",
+    "Rollout",
     "ServerlessConfig",
 ]
 
@@ -127,6 +131,10 @@ class ModelEndpoint(Construct):
         variant_name: default ``AllTraffic``.
         latency_threshold: the ModelLatency p90 alarm threshold (default 1 second).
         alarm_topic: SNS topic the alarms notify.
+        rollout: a :class:`Rollout` (blue/green canary, linear or all at once, a bake time, and
+            automatic rollback on :attr:`alarms`) for every update of the endpoint. Default
+            ``None``: SageMaker's default update (blue/green, all at once, no bake time, no
+            automatic rollback).
         api: an :class:`HttpsApi` to put a public API in front (default none).
         removal_policy: for the API's log groups (default: the lake's).
         role: bring your own execution role of the model (you grant it the artifact, data
@@ -165,6 +173,7 @@ class ModelEndpoint(Construct):
         variant_name: str = "AllTraffic",
         latency_threshold: Duration = Duration.seconds(1),
         alarm_topic: sns.ITopic | None = None,
+        rollout: Rollout | None = None,
         api: HttpsApi | None = None,
         removal_policy: RemovalPolicy | None = None,
         role: iam.IRole | None = None,
@@ -224,6 +233,15 @@ class ModelEndpoint(Construct):
         )
         if api is not None:
             check_api(self, api)
+        if rollout is not None:
+            check_rollout(
+                self,
+                rollout,
+                serverless=serverless is not None,
+                instance_type=None if serverless else instance_type,
+                instance_count=instance_count,
+            )
+        self.rollout = rollout
         self.endpoint_name = endpoint_name
         self.variant_name = variant_name
         self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
@@ -267,17 +285,7 @@ class ModelEndpoint(Construct):
         self.model_request(model_name="m", model_data_url="s3://bucket/model.tar.gz")
         self.endpoint_config_request(config_name="c", model_name="m")
         self.endpoint_request(config_name="c")
-
-        # -- CloudFormation resources (only with an artifact known at deploy time) -------------
-        self.model: sagemaker.CfnModel | None = None
-        self.endpoint_config: sagemaker.CfnEndpointConfig | None = None
-        self.endpoint: sagemaker.CfnEndpoint | None = None
-        self.scalable_target: appscaling.CfnScalableTarget | None = None
-        self.scaling_policy: appscaling.CfnScalingPolicy | None = None
-        self.model_data_url: str | None = None
-        if model_data is not None:
-            self.model_data_url = model_url or lake.s3_uri(Zone.MODELS, model_key or "")
-            self._cloudformation_endpoint()
+        self.update_endpoint_request(config_name="c")
 
         # -- alarms ------------------------------------------------------------------------------
         self.error_alarm = alarm_at_least(
@@ -302,7 +310,32 @@ class ModelEndpoint(Construct):
         )
         if alarm_topic is not None:
             self.latency_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
-        self.alarms: list[cloudwatch.Alarm] = [self.error_alarm, self.latency_alarm]
+        self.model_error_alarm = alarm_at_least(
+            self,
+            "ModelErrorAlarm",
+            self.metric_model_errors(),
+            description=f"{self.node.path}: the model gave no valid response (InvocationModelErrors)",
+            topic=alarm_topic,
+        )
+        self.alarms: list[cloudwatch.Alarm] = [self.error_alarm, self.latency_alarm, self.model_error_alarm]
+        if rollout is not None and self._own_role:
+            # SageMaker reads the rollback alarms as the endpoint's execution role.
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["cloudwatch:DescribeAlarms"], resources=[a.alarm_arn for a in self.alarms]
+                )
+            )
+
+        # -- CloudFormation resources (only with an artifact known at deploy time) -------------
+        self.model: sagemaker.CfnModel | None = None
+        self.endpoint_config: sagemaker.CfnEndpointConfig | None = None
+        self.endpoint: sagemaker.CfnEndpoint | None = None
+        self.scalable_target: appscaling.CfnScalableTarget | None = None
+        self.scaling_policy: appscaling.CfnScalingPolicy | None = None
+        self.model_data_url: str | None = None
+        if model_data is not None:
+            self.model_data_url = model_url or lake.s3_uri(Zone.MODELS, model_key or "")
+            self._cloudformation_endpoint()
 
         # -- public API ----------------------------------------------------------------------------
         self.api: apigw.RestApi | None = None
@@ -394,6 +427,23 @@ class ModelEndpoint(Construct):
             {"EndpointName": self.endpoint_name, "EndpointConfigName": config_name},
             self.endpoint_overrides,
         )
+
+    @property
+    def deployment_config(self) -> dict[str, Any] | None:
+        """The ``DeploymentConfig`` of :attr:`rollout` (rollback on :attr:`alarms`), or ``None``."""
+        if self.rollout is None:
+            return None
+        return deployment_config(self.rollout, [alarm.alarm_name for alarm in self.alarms])
+
+    def update_endpoint_request(self, *, config_name: str) -> dict[str, Any]:
+        """The ``UpdateEndpoint`` request: the new config, :attr:`deployment_config`, and the
+        :attr:`endpoint_overrides` members ``UpdateEndpoint`` takes (not ``Tags``)."""
+        request: dict[str, Any] = {"EndpointName": self.endpoint_name, "EndpointConfigName": config_name}
+        if self.deployment_config is not None:
+            request["DeploymentConfig"] = self.deployment_config
+        members = input_shape("UpdateEndpoint").members
+        overrides = {k: v for k, v in self.endpoint_overrides.items() if k.removesuffix(".$") in members}
+        return finish_request(self, "endpoint_overrides", "UpdateEndpoint", request, overrides, tags=False)
 
     def _model_request(self, *, model_name: str, model_data_url: str) -> dict[str, Any]:
         container: dict[str, Any] = {
@@ -489,6 +539,8 @@ class ModelEndpoint(Construct):
             endpoint_name=self.endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
         )
+        if self.deployment_config is not None:
+            self.endpoint.add_property_override("DeploymentConfig", self.deployment_config)
         for key, value in self.endpoint_overrides.items():
             if key not in ("Tags", "EndpointName", "EndpointConfigName"):
                 self.endpoint.add_property_override(key, value)
@@ -617,6 +669,10 @@ class ModelEndpoint(Construct):
         """Model latency in microseconds (default p90 over 5 minutes)."""
         props.setdefault("statistic", "p90")
         return self.metric("ModelLatency", **props)
+
+    def metric_model_errors(self, **props: Any) -> cloudwatch.Metric:
+        """Requests without a valid model response (4xx/5xx from the container, timeouts)."""
+        return self.metric("InvocationModelErrors", **props)
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call ``InvokeEndpoint`` (and its streaming variant) on this endpoint."""

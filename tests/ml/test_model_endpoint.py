@@ -509,9 +509,20 @@ def test_workflow_deploy_states(workflow):
         assert states[state]["Next"] == "Deploy Wait for endpoint"
     choice = states["Deploy Endpoint ready?"]
     assert choice["Choices"][0] == {
+        "And": [
+            {"Variable": "$.deployment.EndpointStatus", "StringEquals": "InService"},
+            {
+                "Variable": "$.deployment.EndpointConfigName",
+                "StringEqualsPath": "$.deployment.DeployingConfigName",
+            },
+        ],
+        "Next": "Deploy Register autoscaling",
+    }
+    # in service on another config: rolled back
+    assert choice["Choices"][1] == {
         "Variable": "$.deployment.EndpointStatus",
         "StringEquals": "InService",
-        "Next": "Deploy Register autoscaling",
+        "Next": "Deploy Describe rollback",
     }
     assert choice["Default"] == "Deploy Wait for endpoint"
     assert states["Deploy Track invocations per instance"]["Next"] == "Deploy Endpoint in service"

@@ -285,7 +285,6 @@ class ModelEndpoint(Construct):
         self.model_request(model_name="m", model_data_url="s3://bucket/model.tar.gz")
         self.endpoint_config_request(config_name="c", model_name="m")
         self.endpoint_request(config_name="c")
-        self.update_endpoint_request(config_name="c")
 
         # -- alarms ------------------------------------------------------------------------------
         self.error_alarm = alarm_at_least(
@@ -325,6 +324,8 @@ class ModelEndpoint(Construct):
                     actions=["cloudwatch:DescribeAlarms"], resources=[a.alarm_arn for a in self.alarms]
                 )
             )
+
+        self.update_endpoint_request(config_name="c")  # its DeploymentConfig names the alarms
 
         # -- CloudFormation resources (only with an artifact known at deploy time) -------------
         self.model: sagemaker.CfnModel | None = None

@@ -159,7 +159,7 @@ def check_rollout(
             check_range(scope, name, rollout.size, minimum=low, maximum=50, unit="%")
     if rollout.timeout is not None:
         timeout = _seconds(scope, "rollout.timeout", rollout.timeout, 600, 28800)
-        total = wait * rollout.steps(instance_count) + bake
+        total = wait * (rollout.steps(instance_count) - 1) + bake  # a wait between steps
         if timeout <= total:
             raise invalid(
                 scope,

@@ -73,6 +73,7 @@ _EXPORTS: dict[str, str] = {
     "RawTiering": ".store",
     "RecordFormat": ".collect",
     "RecordSchema": ".core.schema",
+    "Rollout": ".ml.model_endpoint",
     "ReplicationInstance": ".collect",
     "ResultEncryption": ".process",
     "S3Distribution": ".ml.training_job",
@@ -158,6 +159,7 @@ __all__ = [
     "RawTiering",
     "RecordFormat",
     "RecordSchema",
+    "Rollout",
     "ReplicationInstance",
     "ResultEncryption",
     "S3Distribution",
@@ -237,7 +239,14 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         WarmStartType,
     )
     from .ml.images import SageMakerImage
-    from .ml.model_endpoint import Autoscaling, DataCapture, HttpsApi, ModelEndpoint, ServerlessConfig
+    from .ml.model_endpoint import (
+        Autoscaling,
+        DataCapture,
+        HttpsApi,
+        ModelEndpoint,
+        Rollout,
+        ServerlessConfig,
+    )
     from .ml.model_monitor import ModelMonitor
     from .ml.model_registry import ApprovalStatus, ModelPackageGroup
     from .ml.notebook import Notebook, NotebookKind

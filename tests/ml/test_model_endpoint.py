@@ -17,10 +17,12 @@ from ml_constructs.core import secure_log_group
 from ml_constructs.core.state_machines import secure_state_machine
 from ml_constructs.ml.images import SageMakerImage
 from ml_constructs.ml.model_endpoint import (
+    ROLLED_BACK,
     Autoscaling,
     DataCapture,
     HttpsApi,
     ModelEndpoint,
+    Rollout,
     ServerlessConfig,
 )
 from ml_constructs.ml.service_model import placeholders, validate_request
@@ -509,9 +511,20 @@ def test_workflow_deploy_states(workflow):
         assert states[state]["Next"] == "Deploy Wait for endpoint"
     choice = states["Deploy Endpoint ready?"]
     assert choice["Choices"][0] == {
+        "And": [
+            {"Variable": "$.deployment.EndpointStatus", "StringEquals": "InService"},
+            {
+                "Variable": "$.deployment.EndpointConfigName",
+                "StringEqualsPath": "$.deployment.DeployingConfigName",
+            },
+        ],
+        "Next": "Deploy Register autoscaling",
+    }
+    # in service on another config: rolled back
+    assert choice["Choices"][1] == {
         "Variable": "$.deployment.EndpointStatus",
         "StringEquals": "InService",
-        "Next": "Deploy Register autoscaling",
+        "Next": "Deploy Describe rollback",
     }
     assert choice["Default"] == "Deploy Wait for endpoint"
     assert states["Deploy Track invocations per instance"]["Next"] == "Deploy Endpoint in service"
@@ -667,3 +680,191 @@ def test_grant_api_invoke_needs_an_api(fresh):
     endpoint = fresh()
     with pytest.raises(ValueError, match=r"invalid grant_api_invoke='no api'"):
         endpoint.grant_api_invoke(iam.AccountRootPrincipal())
+
+
+# -- safe rollout ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def rollout():
+    """A CloudFormation endpoint with a canary and a workflow endpoint with linear steps."""
+
+    def build(stack: Stack):
+        lake = DataLake(stack, "Lake")
+        canary = ModelEndpoint(
+            stack,
+            "Canary",
+            lake=lake,
+            image=XGBOOST,
+            model_data="xgboost/model.tar.gz",
+            instance_count=2,
+            rollout=Rollout.canary(10, wait=Duration.minutes(5), bake_time=Duration.minutes(15)),
+        )
+        linear = ModelEndpoint(
+            stack,
+            "Linear",
+            lake=lake,
+            image=XGBOOST,
+            instance_count=4,
+            rollout=Rollout.linear(step_instances=1, wait=Duration.minutes(2), timeout=Duration.hours(1)),
+        )
+        chain = linear.deploy_tasks(stack, "Deploy", model_data_path="$.training.ModelArtifacts")
+        machine, _ = secure_state_machine(
+            stack,
+            "StateMachine",
+            definition=chain,
+            encryption_key=lake.encryption_key,
+            timeout=Duration.hours(2),
+            removal_policy=RemovalPolicy.RETAIN,
+            retention=lake_retention(),
+            purpose="deploy a model",
+        )
+        linear.grant_deploy(machine)
+        return canary, linear, machine
+
+    return scenario(build)
+
+
+def _alarm_refs(scenario_, endpoint) -> list[dict]:
+    return [{"AlarmName": scenario_.resolve(a.alarm_name)} for a in endpoint.alarms]
+
+
+def test_rollout_cloudformation_endpoint_has_a_canary_with_rollback_on_its_alarms(rollout):
+    canary, _, _ = rollout.built
+    assert len(canary.alarms) == 3 and canary.model_error_alarm in canary.alarms
+    props = rollout.one("AWS::SageMaker::Endpoint")
+    assert props["DeploymentConfig"] == {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+                "WaitIntervalInSeconds": 300,
+            },
+            "TerminationWaitInSeconds": 900,
+        },
+        "AutoRollbackConfiguration": {"Alarms": _alarm_refs(rollout, canary)},
+    }
+    assert (
+        rollout.request_problems("UpdateEndpoint", {"EndpointName": "e", "EndpointConfigName": "c", **props})
+        == []
+    )
+
+
+def test_rollout_model_error_alarm(rollout):
+    rollout.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "InvocationModelErrors", "Namespace": "AWS/SageMaker", "Threshold": 1},
+    )
+    # SageMaker reads the rollback alarms as the execution role
+    canary, _, _ = rollout.built
+    described = [
+        s for s in role_statements(rollout, canary.role) if s["Action"] == "cloudwatch:DescribeAlarms"
+    ]
+    assert described and len(described[0]["Resource"]) == 3
+
+
+def test_rollout_update_state_is_linear_and_validated(rollout):
+    _, linear, _ = rollout.built
+    states = rollout.definition("StateMachine")["States"]
+    update = states["Deploy Update endpoint"]
+    assert update["Resource"].endswith(":states:::sagemaker:updateEndpoint")
+    config = update["Parameters"]["DeploymentConfig"]
+    assert config["BlueGreenUpdatePolicy"] == {
+        "TrafficRoutingConfiguration": {
+            "Type": "LINEAR",
+            "LinearStepSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+            "WaitIntervalInSeconds": 120,
+        },
+        "TerminationWaitInSeconds": 600,
+        "MaximumExecutionTimeoutInSeconds": 3600,
+    }
+    assert len(config["AutoRollbackConfiguration"]["Alarms"]) == 3
+    assert all(p == [] for p in rollout.state_machine_problems().values())
+    assert states["Deploy Endpoint rolled back"] == {
+        "Type": "Fail",
+        "Error": "EndpointDeploymentRolledBack",
+        "CausePath": (
+            f"States.Format('The endpoint {linear.endpoint_name} rolled back to the endpoint config {{}} "
+            "(a rollback alarm fired during the deployment): {}', $.deployment.EndpointConfigName, "
+            "$.deployment.FailureReason)"
+        ),
+    }
+    assert states["Deploy Rollback reason?"]["Choices"][0]["IsPresent"] is True
+    failed = [
+        c for c in states["Deploy Endpoint ready?"]["Choices"] if c.get("Next") == "Deploy Endpoint failed"
+    ]
+    assert {c["StringEquals"] for c in failed[0]["Or"]} == {"Failed", "OutOfService", "UpdateRollbackFailed"}
+    assert ROLLED_BACK == "EndpointDeploymentRolledBack"
+
+
+def test_rollout_grant_deploy_reads_the_alarms(rollout):
+    _, linear, machine = rollout.built
+    statements = role_statements(rollout, machine.role)
+    described = [s for s in statements if s["Action"] == "cloudwatch:DescribeAlarms"]
+    assert len(described) == 1 and len(described[0]["Resource"]) == 3
+    assert not any("sagemaker:ListTags" in json.dumps(s["Action"]) for s in statements)
+
+
+def test_rollout_is_compliant(rollout):
+    assert rollout.problems == []
+
+
+def test_all_at_once_rollout_keeps_a_bake_time():
+    from ml_constructs.ml.endpoint_rollout import deployment_config
+
+    config = deployment_config(Rollout.all_at_once(bake_time=Duration.minutes(20)), ["a"])
+    assert config == {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+            "TerminationWaitInSeconds": 1200,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "a"}]},
+    }
+    assert (
+        validate_request(
+            "UpdateEndpoint", {"EndpointName": "e", "EndpointConfigName": "c", "DeploymentConfig": config}
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"rollout": Rollout.canary(51)}, r"invalid rollout.percent=51; allowed: 1..50"),
+        ({"rollout": Rollout.linear(5)}, r"invalid rollout.step_percent=5; allowed: 10..50"),
+        ({"rollout": Rollout.canary(wait=Duration.hours(2))}, r"invalid rollout.wait=7200; allowed: 0..3600"),
+        ({"rollout": Rollout.all_at_once(bake_time=Duration.hours(2))}, r"invalid rollout.bake_time=7200"),
+        (
+            {"rollout": Rollout.canary(timeout=Duration.minutes(5))},
+            r"invalid rollout.timeout=300; allowed: 600..28800",
+        ),
+        (
+            {"rollout": Rollout.canary(timeout=Duration.minutes(12))},
+            r"invalid rollout.timeout=.*longer than the rollout's waits and bake time \(900 s\)",
+        ),
+        (
+            {"rollout": Rollout.canary(instances=1)},
+            r"invalid rollout.instances=1; allowed: a percentage: 1 instance",
+        ),
+        (
+            {"rollout": Rollout.canary(instances=3), "instance_count": 4},
+            r"invalid rollout.instances=3; allowed: 1..2",
+        ),
+        (
+            {"rollout": Rollout.canary(instances=1), "serverless": ServerlessConfig()},
+            r"invalid rollout.instances=1; allowed: a percentage with serverless",
+        ),
+        ({"rollout": Rollout.linear(), "instance_type": "ml.inf1.xlarge"}, r"invalid rollout=.*Inf1"),
+        ({"rollout": "canary"}, r"invalid rollout='canary'; allowed: a Rollout"),
+    ],
+)
+def test_bad_rollouts(fresh, kwargs, message):
+    with pytest.raises(ValueError, match=message) as error:
+        fresh(**kwargs)
+    assert str(error.value).startswith("Bad/Ep")
+
+
+def test_serverless_takes_a_percentage_rollout(fresh):
+    endpoint = fresh(serverless=ServerlessConfig(), rollout=Rollout.linear(25))
+    assert (
+        endpoint.deployment_config["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "LINEAR"
+    )

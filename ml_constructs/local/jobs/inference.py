@@ -5,7 +5,8 @@ in a background thread (``Creating`` -> ``InService``, or ``Failed`` with the re
 cannot load: another image, a missing ``model.tar.gz``, a role without access);
 ``UpdateEndpoint`` (added: moto lacks it) loads the new configuration while the old one keeps
 serving (``Updating`` -> ``InService``; on failure the old configuration stays, ``InService``,
-with ``FailureReason``); ``DeleteEndpoint`` unloads. ``sagemaker-runtime InvokeEndpoint``
+with ``FailureReason``; with ``DeploymentConfig`` a blue/green rollout with automatic rollback,
+see :mod:`.rollout`); ``DeleteEndpoint`` unloads. ``sagemaker-runtime InvokeEndpoint``
 answers ``text/csv`` (and ``text/libsvm``) rows with one prediction per line, as the built-in
 container does; ``TargetVariant`` picks a variant, else the variants' weights do.
 
@@ -34,6 +35,7 @@ def install() -> None:
     from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
     from .. import sagemaker
+    from . import rollout
 
     original_create = SageMakerModelBackend.create_endpoint
     original_delete = SageMakerModelBackend.delete_endpoint
@@ -54,6 +56,7 @@ def install() -> None:
         original_delete(self, endpoint_name)
         with _lock:
             _loaded.pop((self.account_id, self.region_name, endpoint_name), None)
+        rollout.forget((self.account_id, self.region_name, endpoint_name))
 
     setattr(SageMakerModelBackend, "create_endpoint", create_endpoint)  # noqa: B010
     setattr(SageMakerModelBackend, "delete_endpoint", delete_endpoint)  # noqa: B010
@@ -74,9 +77,22 @@ def install() -> None:
                 else f'Cannot update endpoint "{endpoint.arn}" with status {endpoint.endpoint_status}.'
             )
         backend.describe_endpoint_config(config_name)  # ValidationError when it does not exist
+        deployment = self._get_param("DeploymentConfig")
+        alarms = rollout.check(backend, deployment) if deployment else []
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = utcnow()
-        sagemaker.start(_deploy, backend, endpoint, config_name, True, name=f"endpoint-update-{name}")
+        if deployment:
+            sagemaker.start(
+                rollout.run,
+                backend,
+                endpoint,
+                config_name,
+                deployment,
+                alarms,
+                name=f"endpoint-rollout-{name}",
+            )
+        else:
+            sagemaker.start(_deploy, backend, endpoint, config_name, True, name=f"endpoint-update-{name}")
         return json.dumps({"EndpointArn": endpoint.arn})
 
     setattr(SageMakerResponse, "update_endpoint", update_endpoint)  # noqa: B010
@@ -96,7 +112,7 @@ def install() -> None:
             raise JsonRESTError(
                 "ValidationError", f"Endpoint {name} of account {self.current_account} not found."
             )
-        if endpoint.endpoint_status not in ("InService", "Updating"):
+        if endpoint.endpoint_status not in ("InService", "Updating", "RollingBack"):
             raise JsonRESTError(
                 "ValidationError", f"Endpoint {name} is not in service (status {endpoint.endpoint_status})."
             )
@@ -118,33 +134,48 @@ def install() -> None:
     setattr(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint)  # noqa: B010
 
 
-def _deploy(backend: Any, endpoint: Any, config_name: str, update: bool) -> None:
-    """Load the variants of ``config_name`` and put them in service on ``endpoint``."""
+def load_variants(backend: Any, config: Any) -> dict[str, tuple[Any, float]]:
+    """``{variant: (booster, weight)}`` of an endpoint config (its models loaded as their roles)."""
     from .transform import load_model
 
-    key = (backend.account_id, backend.region_name, endpoint.endpoint_name)
+    variants: dict[str, tuple[Any, float]] = {}
+    for variant in config.production_variants:
+        booster, _role = load_model(backend, variant["ModelName"])
+        weight = float(variant.get("InitialVariantWeight", 1.0) or 0.0)
+        variants[variant["VariantName"]] = (booster, weight)
+    return variants
+
+
+def load_failure(error: Exception) -> str:
+    """The ``FailureReason`` of a model that could not load."""
+    if isinstance(error, JobError):
+        return str(error)
+    if hasattr(error, "response"):
+        err = error.response.get("Error", {})  # type: ignore[attr-defined]
+        return f"ClientError: {err.get('Code')}: {err.get('Message', '')} (loading the model data)"
+    return f"InternalServerError: the emulator failed to load the model: {error!r}"
+
+
+def put_in_service(
+    backend: Any, endpoint: Any, config_name: str, variants: dict[str, tuple[Any, float]]
+) -> None:
+    """``endpoint`` serves ``variants`` of ``config_name`` from now on."""
+    config = backend.endpoint_configs[config_name]
+    with _lock:
+        _loaded[(backend.account_id, backend.region_name, endpoint.endpoint_name)] = variants
+    endpoint.endpoint_config_name = config_name
+    endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
+    endpoint.data_capture_config = config.data_capture_config
+    endpoint.failure_reason = None
+
+
+def _deploy(backend: Any, endpoint: Any, config_name: str, update: bool) -> None:
+    """Load the variants of ``config_name`` and put them in service on ``endpoint``."""
     try:
-        config = backend.endpoint_configs[config_name]
-        variants: dict[str, tuple[Any, float]] = {}
-        for variant in config.production_variants:
-            booster, _role = load_model(backend, variant["ModelName"])
-            weight = float(variant.get("InitialVariantWeight", 1.0) or 0.0)
-            variants[variant["VariantName"]] = (booster, weight)
-        with _lock:
-            _loaded[key] = variants
-        endpoint.endpoint_config_name = config_name
-        endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
-        endpoint.data_capture_config = config.data_capture_config
-        endpoint.failure_reason = None
+        variants = load_variants(backend, backend.endpoint_configs[config_name])
+        put_in_service(backend, endpoint, config_name, variants)
     except Exception as error:  # noqa: BLE001 - the endpoint reports the reason
-        if isinstance(error, JobError):
-            reason = str(error)
-        elif hasattr(error, "response"):
-            err = error.response.get("Error", {})  # type: ignore[attr-defined]
-            reason = f"ClientError: {err.get('Code')}: {err.get('Message', '')} (loading the model data)"
-        else:
-            reason = f"InternalServerError: the emulator failed to load the model: {error!r}"
-        endpoint.failure_reason = reason
+        endpoint.failure_reason = load_failure(error)
         if not update:
             endpoint.endpoint_status = "Failed"
             endpoint.last_modified_time = utcnow()
@@ -157,10 +188,12 @@ def invoke(
     account: str, region: str, name: str, body: str, content_type: str, target: str | None = None
 ) -> tuple[str, list[str]]:
     """``(variant, predictions)`` of endpoint ``name`` for a request ``body``."""
+    from . import rollout
     from . import xgboost_container as xgb_container
 
     with _lock:
         variants = dict(_loaded.get((account, region, name)) or {})
+    variants = rollout.route((account, region, name)) or variants  # during a blue/green shift
     if not variants:
         raise JobError(f"Endpoint {name} has no model loaded")
     if target:

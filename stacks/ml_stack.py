@@ -43,6 +43,7 @@ from ml_constructs import (
     OperationsTopic,
     QualityGate,
     RecordSchema,
+    Rollout,
     SageMakerImage,
     ScalingType,
     ServerlessConfig,
@@ -205,6 +206,9 @@ class MlStack(Stack):
             serverless=ServerlessConfig() if serverless else None,
             autoscaling=None if serverless else Autoscaling(min_capacity=1, max_capacity=4),
             alarm_topic=alarms,
+            # Blue/green: 10% of the traffic for 5 minutes, then all, then 10 minutes of bake
+            # time; the 5xx, latency or model-error alarm rolls the update back.
+            rollout=Rollout.canary(percent=10, wait=Duration.minutes(5), bake_time=Duration.minutes(10)),
         )
         # Hourly data-quality monitoring of what the endpoint receives, against the baseline of
         # the features the model was trained on (the workflow computes it before each deploy).

@@ -14,7 +14,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..ml.batch_transform import BatchTransform
-from ..ml.model_endpoint import ModelEndpoint
+from ..ml.model_endpoint import ROLLED_BACK, ModelEndpoint
 from ..ml.model_monitor import ModelMonitor
 from ..ml.model_registry import ApprovalStatus, ModelPackageGroup
 from ..ml.training_job import TrainingJob
@@ -30,7 +30,7 @@ RETRYABLE_ERRORS = (
     "States.Timeout",
 )
 # The error the endpoint's deploy states end with when SageMaker rolled an update back.
-ROLLED_BACK_ERROR = "EndpointDeploymentRolledBack"
+ROLLED_BACK_ERROR = ROLLED_BACK
 
 
 def notify(

@@ -152,6 +152,63 @@ def test_approving_deploys_exactly_that_version(
     assert predictions and all(0.0 <= p <= 1.0 for _, p in predictions)
 
 
+def _endpoint_name(aws: LocalAws) -> str:
+    (name,) = [
+        e["EndpointName"]
+        for e in aws.client("sagemaker").list_endpoints()["Endpoints"]
+        if "mlgoverned" in e["EndpointName"].lower()
+    ]
+    return name
+
+
+def test_an_alarm_during_the_rollout_rolls_back_and_rejects_the_version(
+    aws: LocalAws, app: ReferenceApp, pending: PipelineResult
+) -> None:
+    """An operator registers and approves a new version by hand; during its canary rollout the
+    endpoint's 5xx alarm goes to ALARM: SageMaker rolls the update back, the deployment rejects
+    the version and fails, and the endpoint keeps serving the previous model."""
+    assert pending.model_package is not None
+    sagemaker, cloudwatch = aws.client("sagemaker"), aws.client("cloudwatch")
+    name = _endpoint_name(aws)
+    before = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+    (alarm,) = [
+        a
+        for a in cloudwatch.describe_alarms()["MetricAlarms"]
+        if a.get("MetricName") == "Invocation5XXErrors"
+        and {"Name": "EndpointName", "Value": name} in a.get("Dimensions", [])
+    ]
+    current = sagemaker.describe_model_package(ModelPackageName=pending.model_package[0])
+    known = _known(aws, app)
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=app.model_group,
+        InferenceSpecification=current["InferenceSpecification"],
+        ModelApprovalStatus="Approved",
+    )["ModelPackageArn"]
+    try:
+        deadline = time.monotonic() + 240
+        while sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] != "Updating":
+            assert time.monotonic() < deadline, "the approved version's rollout never started"
+            time.sleep(0.1)
+        cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="ALARM", StateReason="test: 5xx")
+        run = _deployment_run(aws, app, known)
+    finally:
+        cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="OK", StateReason="test over")
+    assert run["status"] == "FAILED"
+    assert run["error"] == "ApprovedModelDeploymentFailed"
+    entered = _entered(_history(aws, run["executionArn"]))
+    assert {"Rollout", "RejectRolledBack", "NotifyFailure"} <= set(entered)
+    version = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert version["ModelApprovalStatus"] == "Rejected"
+    assert alarm["AlarmName"] in version["ApprovalDescription"], version["ApprovalDescription"]
+    endpoint = sagemaker.describe_endpoint(EndpointName=name)
+    assert endpoint["EndpointStatus"] == "InService"
+    assert endpoint["EndpointConfigName"] == before
+    predictions = predict_validation_rows(
+        aws.client("s3"), aws.client("sagemaker-runtime"), name, app.processed_bucket
+    )
+    assert predictions
+
+
 def test_a_version_no_longer_approved_is_not_deployed(
     aws: LocalAws, app: ReferenceApp, pending: PipelineResult
 ) -> None:
@@ -159,10 +216,8 @@ def test_a_version_no_longer_approved_is_not_deployed(
     assert pending.model_package is not None and app.deployment is not None
     arn = pending.model_package[0]
     sagemaker = aws.client("sagemaker")
-    endpoints = [
-        e for e in sagemaker.list_endpoints()["Endpoints"] if "mlgoverned" in e["EndpointName"].lower()
-    ]
-    before = sagemaker.describe_endpoint(EndpointName=endpoints[0]["EndpointName"])["EndpointConfigName"]
+    name = _endpoint_name(aws)
+    before = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
     known = _known(aws, app)
     sfn = aws.client("stepfunctions")
     sagemaker.update_model_package(
@@ -174,5 +229,5 @@ def test_a_version_no_longer_approved_is_not_deployed(
     assert run["status"] == "SUCCEEDED", run.get("cause")
     entered = _entered(_history(aws, run["executionArn"]))
     assert "NotifySkipped" in entered and "Rollout" not in entered
-    after = sagemaker.describe_endpoint(EndpointName=endpoints[0]["EndpointName"])["EndpointConfigName"]
+    after = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
     assert after == before

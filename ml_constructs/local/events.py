@@ -54,7 +54,7 @@ def service_event(
     from moto.events.utils import _BASE_EVENT_MESSAGE
     from moto.s3 import notifications
 
-    event = copy.deepcopy(_BASE_EVENT_MESSAGE)
+    event: dict[str, Any] = dict(copy.deepcopy(_BASE_EVENT_MESSAGE))
     event.update(
         {
             "detail-type": detail_type,
@@ -76,7 +76,7 @@ def deliver(account_id: str, region: str, event: dict[str, Any]) -> None:
 
     bus = events_backends[account_id][region].event_buses.get("default")
     for rule in list(bus.rules.values()) if bus is not None else []:
-        rule.send_to_targets(event, transform_input=False)
+        rule.send_to_targets(event, transform_input=False)  # type: ignore[arg-type]
 
 
 def _fix_rule_matching() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from typing import Any
 
 from moto.core.utils import utcnow
@@ -169,12 +170,20 @@ def put_in_service(
     endpoint.failure_reason = None
 
 
+# The least time an endpoint stays Creating / Updating (minutes on AWS): a caller that describes
+# the endpoint right after the request sees the transition, whatever the machine's speed.
+MIN_TRANSITION_SECONDS = 0.5
+
+
 def _deploy(backend: Any, endpoint: Any, config_name: str, update: bool) -> None:
     """Load the variants of ``config_name`` and put them in service on ``endpoint``."""
+    started = time.monotonic()
     try:
         variants = load_variants(backend, backend.endpoint_configs[config_name])
+        time.sleep(max(0.0, started + MIN_TRANSITION_SECONDS - time.monotonic()))
         put_in_service(backend, endpoint, config_name, variants)
     except Exception as error:  # noqa: BLE001 - the endpoint reports the reason
+        time.sleep(max(0.0, started + MIN_TRANSITION_SECONDS - time.monotonic()))
         endpoint.failure_reason = load_failure(error)
         if not update:
             endpoint.endpoint_status = "Failed"

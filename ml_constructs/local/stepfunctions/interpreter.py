@@ -18,6 +18,8 @@ Each patch is small, idempotent and says which AWS behaviour it restores:
 - a definite JSONPath through an array index (``$.Executions[0].Status``) selects one value, not a
   one-item list (Step Functions' Jayway semantics; indefinite paths, with ``*``, filters, slices
   or unions, still give lists);
+- ``StopExecution`` of an execution whose worker thread has not started yet stops it (moto
+  answered 500);
 - ``Wait`` states and ``Retry`` intervals can be shortened for local runs
   (``ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE``, default 1: as on AWS).
 """
@@ -87,7 +89,25 @@ def install() -> None:
     _install_sync()
     _install_time_scale()
     _install_definite_paths()
+    _install_early_stop()
     _installed = True
+
+
+def _install_early_stop() -> None:
+    """``StopExecution`` right after ``StartExecution`` stops the execution: moto's worker creates
+    its environment in its own thread, and a stop arriving before that failed with a 500
+    (``None.set_stop``). Wait for the environment (it comes within milliseconds)."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original = ExecutionWorker.stop
+
+    def stop(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+        deadline = time.monotonic() + 10
+        while getattr(self, "env", None) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        original(self, stop_date=stop_date, error=error, cause=cause)
+
+    setattr(ExecutionWorker, "stop", stop)  # noqa: B010
 
 
 def _install_literals() -> None:

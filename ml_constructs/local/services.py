@@ -4,6 +4,8 @@
   ``DeleteUserProfile`` (Studio users), ``DeleteModelPackageGroup``.
 - DMS: ``CreateReplicationConfig`` / ``DescribeReplicationConfigs`` / ``ModifyReplicationConfig``
   / ``DeleteReplicationConfig`` (DMS Serverless).
+- Application Auto Scaling: ``DescribeScalingPolicies`` honours ``PolicyNames`` (moto ignored it
+  and answered every policy of the namespace).
 
 CloudFormation's own behaviour lives in :mod:`.cloudformation`, S3's bucket-policy conditions in
 :mod:`.s3`, EventBridge's pattern matching in :mod:`.events`.
@@ -29,7 +31,23 @@ def extend() -> None:
         return
     _extend_sagemaker()
     _extend_dms()
+    _fix_scaling_policy_names()
     _extended = True
+
+
+def _fix_scaling_policy_names() -> None:
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    original = ApplicationAutoScalingResponse.describe_scaling_policies
+
+    def describe_scaling_policies(self: Any) -> str:
+        answer = json.loads(original(self))
+        names = self._get_param("PolicyNames")
+        if names:
+            answer["ScalingPolicies"] = [p for p in answer["ScalingPolicies"] if p.get("PolicyName") in names]
+        return json.dumps(answer)
+
+    setattr(ApplicationAutoScalingResponse, "describe_scaling_policies", describe_scaling_policies)  # noqa: B010
 
 
 # --- SageMaker ---------------------------------------------------------------------------

@@ -231,3 +231,36 @@ def test_a_version_no_longer_approved_is_not_deployed(
     assert "NotifySkipped" in entered and "Rollout" not in entered
     after = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
     assert after == before
+
+
+def test_a_superseded_version_is_not_deployed(
+    aws: LocalAws, app: ReferenceApp, pending: PipelineResult
+) -> None:
+    """A newer version is approved (and deployed); an approval event of an older approved
+    version arriving after it deploys nothing: only the newest approved version is deployed."""
+    assert pending.model_package is not None and app.deployment is not None
+    sagemaker, sfn = aws.client("sagemaker"), aws.client("stepfunctions")
+    older = pending.model_package[0]
+    sagemaker.update_model_package(ModelPackageArn=older, ModelApprovalStatus="Approved")
+    run = _deployment_run(aws, app, _known(aws, app))  # the re-approval deploys it: the newest approved
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    current = sagemaker.describe_model_package(ModelPackageName=older)
+    known = _known(aws, app)
+    newer = sagemaker.create_model_package(
+        ModelPackageGroupName=app.model_group,
+        InferenceSpecification=current["InferenceSpecification"],
+        ModelApprovalStatus="Approved",
+    )["ModelPackageArn"]
+    run = _deployment_run(aws, app, known)
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    assert json.loads(run["input"])["detail"]["ModelPackageArn"] == newer
+    name = _endpoint_name(aws)
+    deployed = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+    known = _known(aws, app)
+    stale = {"detail": {"ModelPackageArn": older, "ModelApprovalStatus": "Approved"}}
+    sfn.start_execution(stateMachineArn=app.deployment, input=json.dumps(stale))
+    run = _deployment_run(aws, app, known)
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    entered = _entered(_history(aws, run["executionArn"]))
+    assert "NotifySkipped" in entered and "Rollout" not in entered
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == deployed

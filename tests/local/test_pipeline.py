@@ -370,6 +370,42 @@ def test_the_first_model_is_approved_with_its_objective(aws: LocalAws, result: P
     assert metadata["TrainingJobName"] == result.best_training_job
 
 
+def test_the_monitor_has_its_baseline_and_its_schedule(
+    aws: LocalAws, app: ReferenceApp, result: PipelineResult
+) -> None:
+    """Before the rollout the workflow computed the data-quality baseline of the training features;
+    after it, it created the hourly schedule over the endpoint's captured data."""
+    sagemaker, s3 = aws.client("sagemaker"), aws.client("s3")
+    schedules = [
+        s
+        for s in sagemaker.list_monitoring_schedules()["MonitoringScheduleSummaries"]
+        if s.get("EndpointName") == result.endpoint_name
+    ]
+    assert len(schedules) == 1, schedules
+    schedule = sagemaker.describe_monitoring_schedule(
+        MonitoringScheduleName=schedules[0]["MonitoringScheduleName"]
+    )
+    config = schedule["MonitoringScheduleConfig"]
+    assert config["MonitoringType"] == "DataQuality"
+    assert config["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
+    definition = sagemaker.describe_data_quality_job_definition(
+        JobDefinitionName=config["MonitoringJobDefinitionName"]
+    )
+    assert definition["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == result.endpoint_name
+    baseline = definition["DataQualityBaselineConfig"]
+    documents = {}
+    for kind in ("StatisticsResource", "ConstraintsResource"):
+        bucket, _, key = baseline[kind]["S3Uri"][len("s3://") :].partition("/")
+        documents[kind] = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    statistics, constraints = documents["StatisticsResource"], documents["ConstraintsResource"]
+    assert statistics["dataset"]["item_count"] > 100
+    # What the endpoint receives: the features, without the label the training split starts with.
+    validation = s3.list_objects_v2(Bucket=app.processed_bucket, Prefix="features/validation/")["Contents"]
+    first = s3.get_object(Bucket=app.processed_bucket, Key=validation[0]["Key"])["Body"].read().decode()
+    columns = len(first.splitlines()[0].split(","))
+    assert len(statistics["features"]) == len(constraints["features"]) == columns - 1
+
+
 def test_a_worse_model_is_rejected_and_not_deployed(aws: LocalAws, app: ReferenceApp, result) -> None:
     """One boosting round instead of 200: a weaker model than production. It is registered
     Rejected with the gate's reason, nothing is deployed, and the run succeeds with a notice."""

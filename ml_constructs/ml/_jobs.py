@@ -431,3 +431,18 @@ def grant_vpc_access(
         "Describe* calls have no resource-level permissions.",
         resources=[eni, "*"],
     )
+
+
+def https_only_security_group(
+    scope: Construct,
+    vpc: ec2.IVpc,
+    description: str,
+    egress: str = "HTTPS to S3 and ECR (endpoints or NAT)",
+) -> ec2.SecurityGroup:
+    """A security group (``SecurityGroup`` in ``scope``) with no inbound rule and HTTPS as the
+    only way out: what containers that read S3 and pull images need, nothing more."""
+    group = ec2.SecurityGroup(
+        scope, "SecurityGroup", vpc=vpc, description=description, allow_all_outbound=False
+    )
+    group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), egress)
+    return group

@@ -38,6 +38,7 @@ from ._jobs import (
     grant_job_logs_and_metrics,
     grant_vpc_access,
     has_local_storage,
+    https_only_security_group,
     sagemaker_arn,
     subnet_selection,
 )
@@ -702,14 +703,6 @@ class ModelEndpoint(Construct):
 
     # -- pieces ------------------------------------------------------------------------------------
     def _security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
-        group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"Model of {self.node.path}: HTTPS out only (artifact and image downloads)",
-            allow_all_outbound=False,
+        return https_only_security_group(
+            self, vpc, f"Model of {self.node.path}: HTTPS out only (artifact and image downloads)"
         )
-        group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to S3 and ECR (endpoints or NAT)"
-        )
-        return group

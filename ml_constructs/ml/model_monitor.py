@@ -58,6 +58,7 @@ from ._jobs import (
     grant_sync_job,
     grant_vpc_access,
     has_local_storage,
+    https_only_security_group,
     result_path_value,
     sagemaker_arn,
     sdk_resource,
@@ -350,17 +351,7 @@ class ModelMonitor(Construct):
         return f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{MODEL_MONITOR_REPOSITORY}"
 
     def _security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
-        group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"Jobs of {self.node.path}: HTTPS out only (S3 and ECR)",
-            allow_all_outbound=False,
-        )
-        group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to S3 and ECR (endpoints or NAT)"
-        )
-        return group
+        return https_only_security_group(self, vpc, f"Jobs of {self.node.path}: HTTPS out only (S3 and ECR)")
 
     def _grant_execution_role(self, role: iam.Role) -> None:
         lake = self.lake

@@ -19,7 +19,12 @@ from ..core.naming import resource_name
 from ..core.validation import check_construct_id
 from ..runtime.lifecycle import MAX_CONTENT_CHARS, lifecycle_content, on_start_script
 from ..store.data_lake import DataLake, Zone
-from ._jobs import check_instance_type, grant_job_logs_and_metrics, subnet_selection
+from ._jobs import (
+    check_instance_type,
+    grant_job_logs_and_metrics,
+    https_only_security_group,
+    subnet_selection,
+)
 from .service_model import shape
 
 # Our auto-stop runs every 5 minutes, so shorter limits cannot be honoured; a week is plenty.
@@ -228,15 +233,11 @@ class Notebook(Construct):
 
     # -- pieces --------------------------------------------------------------------------------
     def _security_group(self, vpc: ec2.IVpc, studio: bool) -> ec2.SecurityGroup:
-        group = ec2.SecurityGroup(
+        group = https_only_security_group(
             self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"Notebook {self.node.path}: HTTPS out only",
-            allow_all_outbound=False,
-        )
-        group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and package mirrors (endpoints or NAT)"
+            vpc,
+            f"Notebook {self.node.path}: HTTPS out only",
+            egress="HTTPS to AWS APIs and package mirrors (endpoints or NAT)",
         )
         if studio:
             # VpcOnly domains: EFS home directories (NFS) and traffic between a user's apps.

@@ -3,20 +3,46 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ml_constructs.local import LocalAws
+from ml_constructs.local.deployment import LocalDeployment
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
 def aws() -> Iterator[LocalAws]:
     with LocalAws() as emulator:
         yield emulator
+
+
+def reference_app(
+    aws: LocalAws, assembly: Path, context: Mapping[str, str] | None = None
+) -> Iterator[LocalDeployment]:
+    """The reference app deployed with the real CDK CLI (``context`` over the local context), for
+    a module fixture to yield; destroyed after. Workflow waits and retry intervals run at 1/100
+    of AWS's (the endpoint polls wait a minute on AWS)."""
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed: the CDK CLI cannot run")
+    os.environ.setdefault("ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE", "0.01")
+    log: list[str] = []
+    deployment = LocalDeployment(
+        aws, project=ROOT, assembly=assembly, log=log.append, context=dict(context or {})
+    )
+    deployment.synth()
+    deployment.bootstrap()
+    deployment.deploy()
+    yield deployment
+    deployment.destroy()
 
 
 @dataclass

@@ -9,10 +9,7 @@ no longer approved is never deployed.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +23,7 @@ from ml_constructs.local.pipeline import (
     predict_validation_rows,
     run_pipeline,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.local.conftest import reference_app
 
 pytestmark = [pytest.mark.deploy, pytest.mark.pipeline]
 
@@ -38,22 +34,7 @@ CONTEXT = {"ml:stack_name": "MlGoverned", "ml:model_approval": "manual"}  # over
 
 @pytest.fixture(scope="module")
 def deployed(aws: LocalAws, tmp_path_factory: pytest.TempPathFactory):
-    if shutil.which("node") is None:
-        pytest.skip("Node.js is not installed: the CDK CLI cannot run")
-    os.environ.setdefault("ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE", "0.01")
-    log: list[str] = []
-    deployment = LocalDeployment(
-        aws,
-        project=ROOT,
-        assembly=tmp_path_factory.mktemp("manual") / "cdk.out",
-        log=log.append,
-        context=CONTEXT,
-    )
-    deployment.synth()
-    deployment.bootstrap()
-    deployment.deploy()
-    yield deployment
-    deployment.destroy()
+    yield from reference_app(aws, tmp_path_factory.mktemp("manual") / "cdk.out", CONTEXT)
 
 
 @pytest.fixture(scope="module")

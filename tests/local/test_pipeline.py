@@ -13,12 +13,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import random
-import shutil
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,27 +23,14 @@ import pytest
 from ml_constructs.local import LocalAws
 from ml_constructs.local.deployment import LocalDeployment
 from ml_constructs.local.pipeline import PipelineResult, ReferenceApp, run_pipeline
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.local.conftest import reference_app
 
 pytestmark = [pytest.mark.deploy, pytest.mark.pipeline]
 
 
 @pytest.fixture(scope="module")
 def deployed(aws: LocalAws, tmp_path_factory: pytest.TempPathFactory):
-    if shutil.which("node") is None:
-        pytest.skip("Node.js is not installed: the CDK CLI cannot run")
-    # The endpoint polls wait a minute and retries back off as on AWS: at 1/100 of that here.
-    os.environ.setdefault("ML_CONSTRUCTS_LOCAL_SFN_TIME_SCALE", "0.01")
-    log: list[str] = []
-    deployment = LocalDeployment(
-        aws, project=ROOT, assembly=tmp_path_factory.mktemp("pipeline") / "cdk.out", log=log.append
-    )
-    deployment.synth()
-    deployment.bootstrap()
-    deployment.deploy()
-    yield deployment
-    deployment.destroy()
+    yield from reference_app(aws, tmp_path_factory.mktemp("pipeline") / "cdk.out")
 
 
 @pytest.fixture(scope="module")

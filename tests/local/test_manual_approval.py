@@ -222,8 +222,9 @@ def test_a_superseded_version_is_not_deployed(
     assert pending.model_package is not None and app.deployment is not None
     sagemaker, sfn = aws.client("sagemaker"), aws.client("stepfunctions")
     older = pending.model_package[0]
+    known = _known(aws, app)
     sagemaker.update_model_package(ModelPackageArn=older, ModelApprovalStatus="Approved")
-    run = _deployment_run(aws, app, _known(aws, app))  # the re-approval deploys it: the newest approved
+    run = _deployment_run(aws, app, known)  # the re-approval deploys it: the newest approved
     assert run["status"] == "SUCCEEDED", run.get("cause")
     current = sagemaker.describe_model_package(ModelPackageName=older)
     known = _known(aws, app)

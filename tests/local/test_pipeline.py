@@ -384,9 +384,16 @@ def test_the_monitor_has_its_baseline_and_its_schedule(
     statistics, constraints = documents["StatisticsResource"], documents["ConstraintsResource"]
     assert statistics["dataset"]["item_count"] > 100
     # What the endpoint receives: the features, without the label the training split starts with.
-    validation = s3.list_objects_v2(Bucket=app.processed_bucket, Prefix="features/validation/")["Contents"]
-    first = s3.get_object(Bucket=app.processed_bucket, Key=validation[0]["Key"])["Body"].read().decode()
-    columns = len(first.splitlines()[0].split(","))
+    rows = [
+        line
+        for item in s3.list_objects_v2(Bucket=app.processed_bucket, Prefix="features/validation/")["Contents"]
+        for line in s3.get_object(Bucket=app.processed_bucket, Key=item["Key"])["Body"]
+        .read()
+        .decode()
+        .splitlines()
+        if line.strip()
+    ]
+    columns = len(rows[0].split(","))
     assert len(statistics["features"]) == len(constraints["features"]) == columns - 1
 
 

@@ -21,6 +21,7 @@ def test_defaults_are_cheap_and_safe():
 def test_cli_strings_are_coerced():
     s = settings(spot_training="false", tuning_max_jobs="8", destroy_data_on_delete="true")
     assert (s.spot_training, s.tuning_max_jobs, s.removal_policy) == (False, 8, RemovalPolicy.DESTROY)
+    assert settings(quality_gate_margin="0.02", model_approval="manual").quality_gate_margin == 0.02
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,9 @@ def test_cli_strings_are_coerced():
         ({"workflow_schedule": "daily"}, "invalid ml:workflow_schedule='daily'; allowed: rate"),
         ({"stack_name": "my stack"}, "invalid ml:stack_name='my stack'"),
         ({"etl_engine": "spark"}, "invalid ml:etl_engine='spark'; allowed: glue or emr"),
+        ({"model_approval": "later"}, "invalid ml:model_approval='later'; allowed: automatic or manual"),
+        ({"quality_gate_margin": "a bit"}, "invalid ml:quality_gate_margin='a bit'; allowed: a number"),
+        ({"quality_gate_margin": -0.1}, "invalid ml:quality_gate_margin=-0.1; allowed: a number in"),
     ],
 )
 def test_bad_context_is_rejected(context, message):

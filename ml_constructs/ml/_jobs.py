@@ -228,6 +228,33 @@ def sdk_resource(action: str) -> str:
     return f"arn:{Aws.PARTITION}:states:::aws-sdk:sagemaker:{action}"
 
 
+def task_state(
+    scope: Construct,
+    id: str,
+    *,
+    comment: str,
+    resource: str,
+    parameters: Mapping[str, Any],
+    result_selector: Mapping[str, Any] | None = None,
+    result_path: str | None = None,
+    timeout_seconds: int | None = None,
+) -> sfn.CustomState:
+    """A Task state with a ``Parameters`` object as given (CDK's typed tasks cannot carry every
+    request member). ``result_path`` None discards the result (the input passes through)."""
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Comment": comment,
+        "Resource": resource,
+        "Parameters": parameters,
+    }
+    if timeout_seconds is not None:
+        state["TimeoutSeconds"] = timeout_seconds
+    if result_selector is not None:
+        state["ResultSelector"] = result_selector
+    state["ResultPath"] = sfn.JsonPath.DISCARD if result_path is None else result_path
+    return sfn.CustomState(scope, id, state_json=state)
+
+
 def sagemaker_arn(scope: Construct, resource: str, name: str) -> str:
     """A SageMaker ARN; SageMaker writes resource names in ARNs in lowercase (and IAM compares
     ARNs case-sensitively), so ``name`` is lowercased."""

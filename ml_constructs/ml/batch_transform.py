@@ -30,6 +30,7 @@ from ._jobs import (
     result_path_value,
     sagemaker_arn,
     sync_resource,
+    task_state,
     unique_name_expression,
 )
 from ._jobs import (
@@ -383,21 +384,21 @@ class BatchTransform(Construct):
         params = finish_request(
             self, "request_overrides", "CreateTransformJob", params, self.request_overrides
         )
-        state = {
-            "Type": "Task",
-            "Comment": f"Batch transform with {self.node.path}",
-            "Resource": sync_resource("createTransformJob"),
-            "Parameters": params,
-            "TimeoutSeconds": self.max_runtime_seconds,
-            "ResultSelector": {
+        return task_state(
+            scope,
+            id,
+            comment=f"Batch transform with {self.node.path}",
+            resource=sync_resource("createTransformJob"),
+            parameters=params,
+            result_selector={
                 "TransformJobName.$": "$.TransformJobName",
                 "TransformJobArn.$": "$.TransformJobArn",
                 "TransformJobStatus.$": "$.TransformJobStatus",
                 "S3OutputPath.$": "$.TransformOutput.S3OutputPath",
             },
-            "ResultPath": result_path_value(result_path),
-        }
-        return sfn.CustomState(scope, id, state_json=state)
+            result_path=result_path_value(result_path),
+            timeout_seconds=self.max_runtime_seconds,
+        )
 
     def create_model_task(
         self,
@@ -429,11 +430,12 @@ class BatchTransform(Construct):
             container["Image"] = image.bind(self, self.model_role if self._own_model_role else None)
         else:
             container["Image.$"] = image_path
-        state = {
-            "Type": "Task",
-            "Comment": f"Create the model {self.node.path} runs",
-            "Resource": sync_resource("createModel", ""),
-            "Parameters": finish_request(
+        return task_state(
+            scope,
+            id,
+            comment=f"Create the model {self.node.path} runs",
+            resource=sync_resource("createModel", ""),
+            parameters=finish_request(
                 self,
                 "model_overrides",
                 "CreateModel",
@@ -445,13 +447,12 @@ class BatchTransform(Construct):
                 },
                 self.model_overrides,
             ),
-            "ResultSelector": {
+            result_selector={
                 "ModelArn.$": "$.ModelArn",
                 "ModelName.$": "States.ArrayGetItem(States.StringSplit($.ModelArn, '/'), 1)",
             },
-            "ResultPath": result_path_value(result_path),
-        }
-        return sfn.CustomState(scope, id, state_json=state)
+            result_path=result_path_value(result_path),
+        )
 
     @property
     def model_prefix(self) -> str:

@@ -12,7 +12,7 @@ from constructs import Construct
 
 from ..core import check_range, invalid
 from ..core.nag import acknowledge_wildcards
-from ._jobs import sagemaker_arn, sdk_resource, sync_resource
+from ._jobs import sagemaker_arn, sdk_resource, sync_resource, task_state
 from ._requests import finish_request
 
 if TYPE_CHECKING:
@@ -65,27 +65,21 @@ def deploy_tasks(
         config,
         endpoint.endpoint_config_overrides,
     )
-    create_model = sfn.CustomState(
+    create_model = task_state(
         scope,
         f"{id} Create model",
-        state_json={
-            "Type": "Task",
-            "Comment": f"Create a model for {endpoint.node.path}",
-            "Resource": sync_resource("createModel", ""),
-            "Parameters": model,
-            "ResultPath": sfn.JsonPath.DISCARD,
-        },
+        comment=f"Create a model for {endpoint.node.path}",
+        resource=sync_resource("createModel", ""),
+        parameters=model,
+        result_path=sfn.JsonPath.DISCARD,
     )
-    create_config = sfn.CustomState(
+    create_config = task_state(
         scope,
         f"{id} Create endpoint config",
-        state_json={
-            "Type": "Task",
-            "Comment": f"Create an endpoint config for {endpoint.node.path}",
-            "Resource": sync_resource("createEndpointConfig", ""),
-            "Parameters": config,
-            "ResultPath": sfn.JsonPath.DISCARD,
-        },
+        comment=f"Create an endpoint config for {endpoint.node.path}",
+        resource=sync_resource("createEndpointConfig", ""),
+        parameters=config,
+        result_path=sfn.JsonPath.DISCARD,
     )
     describe = describe_state(endpoint, scope, f"{id} Find endpoint", result_path)
     # CustomStates rather than CDK's SageMaker endpoint tasks: the requests carry the stack's
@@ -94,32 +88,26 @@ def deploy_tasks(
     create_request = endpoint.endpoint_request(config_name="<named at run time>")
     del create_request["EndpointConfigName"]
     create_request["EndpointConfigName.$"] = name
-    create = sfn.CustomState(
+    create = task_state(
         scope,
         f"{id} Create endpoint",
-        state_json={
-            "Type": "Task",
-            "Comment": f"Create the endpoint {endpoint.endpoint_name}",
-            "Resource": sync_resource("createEndpoint", ""),
-            "Parameters": create_request,
-            "ResultPath": sfn.JsonPath.DISCARD,
-        },
+        comment=f"Create the endpoint {endpoint.endpoint_name}",
+        resource=sync_resource("createEndpoint", ""),
+        parameters=create_request,
+        result_path=sfn.JsonPath.DISCARD,
     )
     update_request = endpoint.update_endpoint_request(config_name="<named at run time>")
     del update_request["EndpointConfigName"]
     update_request["EndpointConfigName.$"] = name
     rollout = endpoint.rollout
-    update = sfn.CustomState(
+    update = task_state(
         scope,
         f"{id} Update endpoint",
-        state_json={
-            "Type": "Task",
-            "Comment": f"Update the endpoint {endpoint.endpoint_name}"
-            + ("" if rollout is None else f" ({rollout.traffic.lower()} rollout, rollback on its alarms)"),
-            "Resource": sync_resource("updateEndpoint", ""),
-            "Parameters": update_request,
-            "ResultPath": sfn.JsonPath.DISCARD,
-        },
+        comment=f"Update the endpoint {endpoint.endpoint_name}"
+        + ("" if rollout is None else f" ({rollout.traffic.lower()} rollout, rollback on its alarms)"),
+        resource=sync_resource("updateEndpoint", ""),
+        parameters=update_request,
+        result_path=sfn.JsonPath.DISCARD,
     )
     describe.add_catch(create, errors=["States.TaskFailed"], result_path=sfn.JsonPath.DISCARD)
     wait = sfn.Wait(scope, f"{id} Wait for endpoint", time=sfn.WaitTime.duration(poll_interval))
@@ -170,16 +158,13 @@ def deploy_tasks(
 def rolled_back(endpoint: ModelEndpoint, scope: Construct, id: str, result_path: str) -> sfn.IChainable:
     """Describe the endpoint again (in full: FailureReason may be absent) and fail with
     :data:`ROLLED_BACK`, naming the endpoint, the config it serves and SageMaker's reason."""
-    describe = sfn.CustomState(
+    describe = task_state(
         scope,
         f"{id} Describe rollback",
-        state_json={
-            "Type": "Task",
-            "Comment": f"Why did the endpoint of {endpoint.node.path} roll back?",
-            "Resource": sdk_resource("describeEndpoint"),
-            "Parameters": {"EndpointName": endpoint.endpoint_name},
-            "ResultPath": result_path,
-        },
+        comment=f"Why did the endpoint of {endpoint.node.path} roll back?",
+        resource=sdk_resource("describeEndpoint"),
+        parameters={"EndpointName": endpoint.endpoint_name},
+        result_path=result_path,
     )
     text = (
         f"The endpoint {endpoint.endpoint_name} rolled back to the endpoint config {{}} "
@@ -208,23 +193,20 @@ def rolled_back(endpoint: ModelEndpoint, scope: Construct, id: str, result_path:
 
 
 def describe_state(endpoint: ModelEndpoint, scope: Construct, id: str, result_path: str) -> sfn.CustomState:
-    return sfn.CustomState(
+    return task_state(
         scope,
         id,
-        state_json={
-            "Type": "Task",
-            "Comment": f"Describe the endpoint of {endpoint.node.path}",
-            "Resource": sdk_resource("describeEndpoint"),
-            "Parameters": {"EndpointName": endpoint.endpoint_name},
-            "ResultSelector": {
-                "EndpointName.$": "$.EndpointName",
-                "EndpointStatus.$": "$.EndpointStatus",
-                "EndpointConfigName.$": "$.EndpointConfigName",
-                # the config this execution deploys: another one in service means a rollback
-                "DeployingConfigName.$": endpoint.deployment_name,
-            },
-            "ResultPath": result_path,
+        comment=f"Describe the endpoint of {endpoint.node.path}",
+        resource=sdk_resource("describeEndpoint"),
+        parameters={"EndpointName": endpoint.endpoint_name},
+        result_selector={
+            "EndpointName.$": "$.EndpointName",
+            "EndpointStatus.$": "$.EndpointStatus",
+            "EndpointConfigName.$": "$.EndpointConfigName",
+            # the config this execution deploys: another one in service means a rollback
+            "DeployingConfigName.$": endpoint.deployment_name,
         },
+        result_path=result_path,
     )
 
 
@@ -236,43 +218,37 @@ def autoscaling_states(endpoint: ModelEndpoint, scope: Construct, id: str) -> sf
         "ResourceId": endpoint.scaling_resource_id,
         "ScalableDimension": AUTOSCALING_DIMENSION,
     }
-    register = sfn.CustomState(
+    register = task_state(
         scope,
         f"{id} Register autoscaling",
-        state_json={
-            "Type": "Task",
-            "Comment": f"Scale {endpoint.node.path} between {config.min_capacity} and {config.max_capacity}",
-            "Resource": autoscaling_resource(endpoint, "registerScalableTarget"),
-            "Parameters": {
-                **target,
-                "MinCapacity": config.min_capacity,
-                "MaxCapacity": config.max_capacity,
-            },
-            "ResultPath": sfn.JsonPath.DISCARD,
+        comment=f"Scale {endpoint.node.path} between {config.min_capacity} and {config.max_capacity}",
+        resource=autoscaling_resource(endpoint, "registerScalableTarget"),
+        parameters={
+            **target,
+            "MinCapacity": config.min_capacity,
+            "MaxCapacity": config.max_capacity,
         },
+        result_path=sfn.JsonPath.DISCARD,
     )
-    policy = sfn.CustomState(
+    policy = task_state(
         scope,
         f"{id} Track invocations per instance",
-        state_json={
-            "Type": "Task",
-            "Comment": "Target tracking on SageMakerVariantInvocationsPerInstance",
-            "Resource": autoscaling_resource(endpoint, "putScalingPolicy"),
-            "Parameters": {
-                **target,
-                "PolicyName": "InvocationsPerInstance",
-                "PolicyType": "TargetTrackingScaling",
-                "TargetTrackingScalingPolicyConfiguration": {
-                    "TargetValue": config.target_invocations_per_instance,
-                    "PredefinedMetricSpecification": {
-                        "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
-                    },
-                    "ScaleInCooldown": int(config.scale_in_cooldown.to_seconds()),
-                    "ScaleOutCooldown": int(config.scale_out_cooldown.to_seconds()),
+        comment="Target tracking on SageMakerVariantInvocationsPerInstance",
+        resource=autoscaling_resource(endpoint, "putScalingPolicy"),
+        parameters={
+            **target,
+            "PolicyName": "InvocationsPerInstance",
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": config.target_invocations_per_instance,
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
                 },
+                "ScaleInCooldown": int(config.scale_in_cooldown.to_seconds()),
+                "ScaleOutCooldown": int(config.scale_out_cooldown.to_seconds()),
             },
-            "ResultPath": sfn.JsonPath.DISCARD,
         },
+        result_path=sfn.JsonPath.DISCARD,
     )
     return sfn.Chain.start(register).next(policy)
 

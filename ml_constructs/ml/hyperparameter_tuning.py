@@ -28,6 +28,7 @@ from ._jobs import (
     sagemaker_arn,
     sdk_resource,
     sync_resource,
+    task_state,
     unique_name_expression,
 )
 from ._jobs import (
@@ -494,20 +495,20 @@ class HyperparameterTuning(Construct):
         params = finish_request(
             self, "request_overrides", "CreateHyperParameterTuningJob", params, self.request_overrides
         )
-        state = {
-            "Type": "Task",
-            "Comment": f"Tune with {self.node.path}",
-            "Resource": sync_resource("createHyperParameterTuningJob"),
-            "Parameters": params,
-            "ResultSelector": {
+        return task_state(
+            scope,
+            id,
+            comment=f"Tune with {self.node.path}",
+            resource=sync_resource("createHyperParameterTuningJob"),
+            parameters=params,
+            result_selector={
                 "HyperParameterTuningJobName.$": "$.HyperParameterTuningJobName",
                 "HyperParameterTuningJobArn.$": "$.HyperParameterTuningJobArn",
                 "HyperParameterTuningJobStatus.$": "$.HyperParameterTuningJobStatus",
                 "BestTrainingJob.$": "$.BestTrainingJob",
             },
-            "ResultPath": result_path_value(result_path),
-        }
-        return sfn.CustomState(scope, id, state_json=state)
+            result_path=result_path_value(result_path),
+        )
 
     def overrides_check(self, scope: Construct, id: str, *, hyperparameters_path: str) -> sfn.Chain:
         """States that fail the execution (error ``TunedHyperparameterOverride``) when the
@@ -544,21 +545,21 @@ class HyperparameterTuning(Construct):
     ) -> sfn.CustomState:
         """``DescribeTrainingJob`` of the best training job: ``$.best`` gets its name, ARN,
         ``ModelArtifacts`` (the S3 URI of model.tar.gz), ``TrainingImage`` and ``RoleArn``."""
-        state = {
-            "Type": "Task",
-            "Comment": "Read the best training job's model artifacts",
-            "Resource": sdk_resource("describeTrainingJob"),
-            "Parameters": {"TrainingJobName.$": name_path},
-            "ResultSelector": {
+        return task_state(
+            scope,
+            id,
+            comment="Read the best training job's model artifacts",
+            resource=sdk_resource("describeTrainingJob"),
+            parameters={"TrainingJobName.$": name_path},
+            result_selector={
                 "TrainingJobName.$": "$.TrainingJobName",
                 "TrainingJobArn.$": "$.TrainingJobArn",
                 "ModelArtifacts.$": "$.ModelArtifacts.S3ModelArtifacts",
                 "TrainingImage.$": "$.AlgorithmSpecification.TrainingImage",
                 "RoleArn.$": "$.RoleArn",
             },
-            "ResultPath": result_path_value(result_path),
-        }
-        return sfn.CustomState(scope, id, state_json=state)
+            result_path=result_path_value(result_path),
+        )
 
     def grant_run(self, grantee: iam.IGrantable) -> None:
         """Let ``grantee`` run :meth:`task` and :meth:`best_training_job_task`."""

@@ -64,6 +64,7 @@ from ._jobs import (
     sdk_resource,
     subnet_selection,
     sync_resource,
+    task_state,
     unique_name_expression,
 )
 from ._jobs import job_name_prefix as check_name
@@ -509,20 +510,20 @@ class ModelMonitor(Construct):
         params = finish_request(
             self, "baseline_overrides", "CreateProcessingJob", params, self.baseline_overrides
         )
-        state = {
-            "Type": "Task",
-            "Comment": f"Data-quality baseline of {self.node.path}",
-            "Resource": sync_resource("createProcessingJob"),
-            "Parameters": params,
-            "TimeoutSeconds": self.baseline_max_runtime_seconds + 600,
-            "ResultSelector": {
+        return task_state(
+            scope,
+            id,
+            comment=f"Data-quality baseline of {self.node.path}",
+            resource=sync_resource("createProcessingJob"),
+            parameters=params,
+            result_selector={
                 "ProcessingJobName.$": "$.ProcessingJobName",
                 "ProcessingJobArn.$": "$.ProcessingJobArn",
                 "ProcessingJobStatus.$": "$.ProcessingJobStatus",
             },
-            "ResultPath": result_path_value(result_path),
-        }
-        return sfn.CustomState(scope, id, state_json=state)
+            result_path=result_path_value(result_path),
+            timeout_seconds=self.baseline_max_runtime_seconds + 600,
+        )
 
     def grant_baseline(self, grantee: iam.IGrantable) -> None:
         """Let ``grantee`` (a state machine) run :meth:`baseline_task`: create, describe and stop
@@ -560,48 +561,37 @@ class ModelMonitor(Construct):
             )  # fmt: skip
         config = self.schedule_request["MonitoringScheduleConfig"]
         done = sfn.Pass(scope, f"{id} Done", comment="The monitoring schedule is in place")
-        describe = sfn.CustomState(
+        describe = task_state(
             scope,
             f"{id} Describe",
-            state_json={
-                "Type": "Task",
-                "Comment": f"Find the monitoring schedule of {self.node.path}",
-                "Resource": sdk_resource("describeMonitoringSchedule"),
-                "Parameters": {"MonitoringScheduleName": self.schedule_name},
-                "ResultSelector": {
-                    "JobDefinition.$": "$.MonitoringScheduleConfig.MonitoringJobDefinitionName"
-                },
-                "ResultPath": "$.monitoring_schedule",
-            },
+            comment=f"Find the monitoring schedule of {self.node.path}",
+            resource=sdk_resource("describeMonitoringSchedule"),
+            parameters={"MonitoringScheduleName": self.schedule_name},
+            result_selector={"JobDefinition.$": "$.MonitoringScheduleConfig.MonitoringJobDefinitionName"},
+            result_path="$.monitoring_schedule",
         )
-        create = sfn.CustomState(
+        create = task_state(
             scope,
             f"{id} Create",
-            state_json={
-                "Type": "Task",
-                "Comment": f"Create the monitoring schedule of {self.node.path}",
-                "Resource": sdk_resource("createMonitoringSchedule"),
-                "Parameters": dict(self.schedule_request),
-                "ResultPath": sfn.JsonPath.DISCARD,
-            },
+            comment=f"Create the monitoring schedule of {self.node.path}",
+            resource=sdk_resource("createMonitoringSchedule"),
+            parameters=dict(self.schedule_request),
+            result_path=sfn.JsonPath.DISCARD,
         )
-        update = sfn.CustomState(
+        update = task_state(
             scope,
             f"{id} Update",
-            state_json={
-                "Type": "Task",
-                "Comment": f"Point the monitoring schedule of {self.node.path} at the current job definition",
-                "Resource": sdk_resource("updateMonitoringSchedule"),
-                "Parameters": finish_request(
-                    self,
-                    "schedule_overrides",
-                    "UpdateMonitoringSchedule",
-                    {"MonitoringScheduleName": self.schedule_name, "MonitoringScheduleConfig": config},
-                    {},
-                    tags=False,
-                ),
-                "ResultPath": sfn.JsonPath.DISCARD,
-            },
+            comment=f"Point the monitoring schedule of {self.node.path} at the current job definition",
+            resource=sdk_resource("updateMonitoringSchedule"),
+            parameters=finish_request(
+                self,
+                "schedule_overrides",
+                "UpdateMonitoringSchedule",
+                {"MonitoringScheduleName": self.schedule_name, "MonitoringScheduleConfig": config},
+                {},
+                tags=False,
+            ),
+            result_path=sfn.JsonPath.DISCARD,
         )
         describe.add_catch(
             create, errors=["SageMaker.ResourceNotFoundException"], result_path=sfn.JsonPath.DISCARD

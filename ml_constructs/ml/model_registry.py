@@ -24,6 +24,7 @@ from ._jobs import (
     result_path_value,
     sagemaker_arn,
     sdk_resource,
+    task_state,
 )
 from ._requests import check_overrides, finish_request
 from .images import SageMakerImage
@@ -139,15 +140,15 @@ class ModelPackageGroup(Construct):
         params = finish_request(
             self, "overrides", "CreateModelPackage", params, check_overrides(self, "overrides", overrides)
         )
-        state = {
-            "Type": "Task",
-            "Comment": f"Register the model in {self.node.path}",
-            "Resource": sdk_resource("createModelPackage"),
-            "Parameters": params,
-            "ResultSelector": {"ModelPackageArn.$": "$.ModelPackageArn"},
-            "ResultPath": result_path_value(result_path),
-        }
-        return sfn.CustomState(scope, id, state_json=state)
+        return task_state(
+            scope,
+            id,
+            comment=f"Register the model in {self.node.path}",
+            resource=sdk_resource("createModelPackage"),
+            parameters=params,
+            result_selector={"ModelPackageArn.$": "$.ModelPackageArn"},
+            result_path=result_path_value(result_path),
+        )
 
     def update_status_task(
         self,
@@ -173,14 +174,14 @@ class ModelPackageGroup(Construct):
         elif description_path is not None:
             params["ApprovalDescription.$"] = description_path
         params = finish_request(self, "update_status_task", "UpdateModelPackage", params, {}, tags=False)
-        state = {
-            "Type": "Task",
-            "Comment": f"Set a model version of {self.node.path} {ApprovalStatus(status).value}",
-            "Resource": sdk_resource("updateModelPackage"),
-            "Parameters": params,
-            "ResultPath": sfn.JsonPath.DISCARD,
-        }
-        return sfn.CustomState(scope, id, state_json=state)
+        return task_state(
+            scope,
+            id,
+            comment=f"Set a model version of {self.node.path} {ApprovalStatus(status).value}",
+            resource=sdk_resource("updateModelPackage"),
+            parameters=params,
+            result_path=sfn.JsonPath.DISCARD,
+        )
 
     def describe_task(
         self,
@@ -193,20 +194,20 @@ class ModelPackageGroup(Construct):
         """``DescribeModelPackage`` of the version at ``package_arn_path``: ``result_path`` gets
         its ``ModelPackageArn``, ``ModelApprovalStatus``, ``Image`` and ``ModelDataUrl`` (of
         its first container). Needs :meth:`grant_read`."""
-        state = {
-            "Type": "Task",
-            "Comment": f"Read a model version of {self.node.path}",
-            "Resource": sdk_resource("describeModelPackage"),
-            "Parameters": {"ModelPackageName.$": package_arn_path},
-            "ResultSelector": {
+        return task_state(
+            scope,
+            id,
+            comment=f"Read a model version of {self.node.path}",
+            resource=sdk_resource("describeModelPackage"),
+            parameters={"ModelPackageName.$": package_arn_path},
+            result_selector={
                 "ModelPackageArn.$": "$.ModelPackageArn",
                 "ModelApprovalStatus.$": "$.ModelApprovalStatus",
                 "Image.$": "$.InferenceSpecification.Containers[0].Image",
                 "ModelDataUrl.$": "$.InferenceSpecification.Containers[0].ModelDataUrl",
             },
-            "ResultPath": result_path_value(result_path),
-        }
-        return sfn.CustomState(scope, id, state_json=state)
+            result_path=result_path_value(result_path),
+        )
 
     def latest_approved_task(
         self, scope: Construct, id: str, *, result_path: str = "$.latest"
@@ -227,15 +228,15 @@ class ModelPackageGroup(Construct):
             {},
             tags=False,
         )
-        state = {
-            "Type": "Task",
-            "Comment": f"Find the newest approved version of {self.node.path}",
-            "Resource": sdk_resource("listModelPackages"),
-            "Parameters": params,
-            "ResultSelector": {"ModelPackageArns.$": "$.ModelPackageSummaryList[*].ModelPackageArn"},
-            "ResultPath": result_path_value(result_path),
-        }
-        return sfn.CustomState(scope, id, state_json=state)
+        return task_state(
+            scope,
+            id,
+            comment=f"Find the newest approved version of {self.node.path}",
+            resource=sdk_resource("listModelPackages"),
+            parameters=params,
+            result_selector={"ModelPackageArns.$": "$.ModelPackageSummaryList[*].ModelPackageArn"},
+            result_path=result_path_value(result_path),
+        )
 
     def approved_event_pattern(self) -> events.EventPattern:
         """EventBridge's ``SageMaker Model Package State Change`` of a version of this group

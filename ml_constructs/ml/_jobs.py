@@ -473,3 +473,23 @@ def https_only_security_group(
     )
     group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), egress)
     return group
+
+
+def vpc_placement(
+    scope: Construct,
+    vpc: ec2.IVpc | None,
+    vpc_subnets: ec2.SubnetSelection | None,
+    security_groups: Sequence[ec2.ISecurityGroup] | None,
+    description: str,
+) -> tuple[list[str], list[ec2.ISecurityGroup]]:
+    """The subnet ids and security groups of containers placed in ``vpc`` (none without one).
+    Given no groups, a new HTTPS-only group (:func:`https_only_security_group`)."""
+    if vpc is None:
+        if security_groups:
+            raise invalid(scope, "security_groups", "given without vpc", "a vpc with them")
+        return [], []
+    selection = vpc.select_subnets(**subnet_selection(vpc_subnets))
+    if not selection.subnet_ids:
+        raise invalid(scope, "vpc_subnets", "no subnets", "a selection matching subnets of vpc")
+    groups = list(security_groups or [https_only_security_group(scope, vpc, description)])
+    return list(selection.subnet_ids), groups

@@ -38,9 +38,8 @@ from ._jobs import (
     grant_job_logs_and_metrics,
     grant_vpc_access,
     has_local_storage,
-    https_only_security_group,
     sagemaker_arn,
-    subnet_selection,
+    vpc_placement,
 )
 from ._requests import check_overrides, finish_request, merge
 from .endpoint_api import ACCOUNT_ID, public_api
@@ -261,19 +260,16 @@ class ModelEndpoint(Construct):
         self.image_uri = image.bind(self, self.role if self._own_role else None)
         if self._own_role:
             self._grant_execution_role(model_key, model_url, models_prefix, data_capture, capture_prefix)
-        self.security_groups: list[ec2.ISecurityGroup] = []
-        self.subnet_ids: list[str] = []
-        if vpc is not None:
-            selection = vpc.select_subnets(**subnet_selection(vpc_subnets))
-            if not selection.subnet_ids:
-                raise invalid(self, "vpc_subnets", "no subnets", "a selection matching subnets of vpc")
-            self.subnet_ids = list(selection.subnet_ids)
-            self.security_groups = list(security_groups or [self._security_group(vpc)])
-            if self._own_role:
-                assert isinstance(self.role, iam.Role)
-                grant_vpc_access(self.role, self, self.subnet_ids, self.security_groups)
-        elif security_groups:
-            raise invalid(self, "security_groups", "given without vpc", "a vpc with them")
+        self.subnet_ids, self.security_groups = vpc_placement(
+            self,
+            vpc,
+            vpc_subnets,
+            security_groups,
+            f"Model of {self.node.path}: HTTPS out only (artifact and image downloads)",
+        )
+        if self.subnet_ids and self._own_role:
+            assert isinstance(self.role, iam.Role)
+            grant_vpc_access(self.role, self, self.subnet_ids, self.security_groups)
 
         # Fail at synth, not at deploy: every request against botocore's SageMaker model.
         for operation, request in (
@@ -700,9 +696,3 @@ class ModelEndpoint(Construct):
     def api_url(self) -> str | None:
         """``https://.../<stage>/invocations`` of the public API, if any."""
         return None if self.api is None else self.api.url_for_path("/invocations")
-
-    # -- pieces ------------------------------------------------------------------------------------
-    def _security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
-        return https_only_security_group(
-            self, vpc, f"Model of {self.node.path}: HTTPS out only (artifact and image downloads)"
-        )

@@ -58,14 +58,13 @@ from ._jobs import (
     grant_sync_job,
     grant_vpc_access,
     has_local_storage,
-    https_only_security_group,
     result_path_value,
     sagemaker_arn,
     sdk_resource,
-    subnet_selection,
     sync_resource,
     task_state,
     unique_name_expression,
+    vpc_placement,
 )
 from ._jobs import job_name_prefix as check_name
 from ._requests import check_overrides, finish_request
@@ -241,16 +240,9 @@ class ModelMonitor(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Baseline and monitoring jobs of {self.node.path}",
         )
-        self.security_groups: list[ec2.ISecurityGroup] = []
-        self.subnet_ids: list[str] = []
-        if vpc is not None:
-            selection = vpc.select_subnets(**subnet_selection(vpc_subnets))
-            if not selection.subnet_ids:
-                raise invalid(self, "vpc_subnets", "no subnets", "a selection matching subnets of vpc")
-            self.subnet_ids = list(selection.subnet_ids)
-            self.security_groups = list(security_groups or [self._security_group(vpc)])
-        elif security_groups:
-            raise invalid(self, "security_groups", "given without vpc", "a vpc with them")
+        self.subnet_ids, self.security_groups = vpc_placement(
+            self, vpc, vpc_subnets, security_groups, f"Jobs of {self.node.path}: HTTPS out only (S3 and ECR)"
+        )
         if isinstance(self.role, iam.Role):
             self._grant_execution_role(self.role)
 
@@ -350,9 +342,6 @@ class ModelMonitor(Construct):
             mapping.set_value(reg, IMAGE_MAPPING_KEY, account)
         account = mapping.find_in_map(Aws.REGION, IMAGE_MAPPING_KEY)
         return f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{MODEL_MONITOR_REPOSITORY}"
-
-    def _security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
-        return https_only_security_group(self, vpc, f"Jobs of {self.node.path}: HTTPS out only (S3 and ECR)")
 
     def _grant_execution_role(self, role: iam.Role) -> None:
         lake = self.lake

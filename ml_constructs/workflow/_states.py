@@ -29,8 +29,6 @@ RETRYABLE_ERRORS = (
     "Glue.ThrottlingException",
     "States.Timeout",
 )
-# The error the endpoint's deploy states end with when SageMaker rolled an update back.
-ROLLED_BACK_ERROR = ROLLED_BACK
 
 
 def notify(
@@ -105,7 +103,6 @@ def deploy_steps(
     image_path: str,
     registry: ModelPackageGroup | None,
     package_arn_path: str | None,
-    topic: sns.ITopic,
     monitor: ModelMonitor | None = None,
 ) -> list[sfn.IChainable]:
     """Score with ``batch`` and/or deploy to ``endpoint`` the model at ``model_data_path``.
@@ -140,6 +137,27 @@ def deploy_steps(
     return steps
 
 
+def grant_deploy_steps(
+    role: iam.IRole,
+    *,
+    batch: BatchTransform | None,
+    endpoint: ModelEndpoint | None,
+    registry: ModelPackageGroup | None,
+    monitor: ModelMonitor | None = None,
+) -> None:
+    """Let ``role`` run :func:`deploy_steps` with the same arguments."""
+    if batch is not None:
+        batch.grant_run(role)
+        batch.grant_create_model(role)
+    if endpoint is not None:
+        endpoint.grant_deploy(role)
+        if registry is not None:
+            registry.grant_update_status(role)  # reject a rolled-back version
+        if monitor is not None:
+            monitor.grant_baseline(role)
+            monitor.grant_schedule(role)
+
+
 def _rejecting_rollback(
     scope: Construct,
     deploy: sfn.Chain,
@@ -161,8 +179,8 @@ def _rejecting_rollback(
         description_path="$.rollback.Cause",
     )
     rollout.add_catch(
-        reject.next(sfn.Fail(scope, "RolledBack", error=ROLLED_BACK_ERROR, cause_path="$.rollback.Cause")),
-        errors=[ROLLED_BACK_ERROR],
+        reject.next(sfn.Fail(scope, "RolledBack", error=ROLLED_BACK, cause_path="$.rollback.Cause")),
+        errors=[ROLLED_BACK],
         result_path="$.rollback",
     )
     return rollout

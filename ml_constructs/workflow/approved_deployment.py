@@ -19,7 +19,7 @@ from ..ml.model_endpoint import ModelEndpoint
 from ..ml.model_monitor import ModelMonitor
 from ..ml.model_registry import ApprovalStatus, ModelPackageGroup
 from ..ml.training_job import TrainingJob
-from ._states import caught, chain_of, deploy_steps, grant_publish, notify
+from ._states import caught, chain_of, deploy_steps, grant_deploy_steps, grant_publish, notify
 
 
 class ApprovedModelDeployment(Construct):
@@ -72,7 +72,6 @@ class ApprovedModelDeployment(Construct):
             image_path="$.package.Image",
             registry=model_registry,
             package_arn_path="$.package.ModelPackageArn",
-            topic=notification_topic,
             monitor=monitor,
         )
         deployed = notify(self, "NotifyDeployed", notification_topic, "Approved model deployed", message)
@@ -135,15 +134,7 @@ class ApprovedModelDeployment(Construct):
         )
         role = self.state_machine.role
         model_registry.grant_read(role)
-        if endpoint is not None:
-            endpoint.grant_deploy(role)
-            model_registry.grant_update_status(role)
-        if batch is not None:
-            batch.grant_run(role)
-            batch.grant_create_model(role)
-        if monitor is not None and endpoint is not None:
-            monitor.grant_baseline(role)
-            monitor.grant_schedule(role)
+        grant_deploy_steps(role, batch=batch, endpoint=endpoint, registry=model_registry, monitor=monitor)
         grant_publish(role, notification_topic, topic_key)
         self.rule = events.Rule(
             self,

@@ -32,7 +32,15 @@ from ..ml.model_monitor import ModelMonitor
 from ..ml.model_registry import ApprovalStatus, ModelPackageGroup
 from ..ml.training_job import TrainingJob
 from ..store.data_lake import DataLake, Zone
-from ._states import RETRYABLE_ERRORS, caught, chain_of, deploy_steps, grant_publish, notify
+from ._states import (
+    RETRYABLE_ERRORS,
+    caught,
+    chain_of,
+    deploy_steps,
+    grant_deploy_steps,
+    grant_publish,
+    notify,
+)
 from .approved_deployment import ApprovedModelDeployment
 from .quality_gate import METADATA_METRIC, METADATA_VALUE, ModelComparison, QualityGate
 
@@ -269,26 +277,29 @@ class MlWorkflow(Construct):
                 "model.$": "$.best.ModelArtifacts",
             },
         )
+        # With manual approval, scoring and deploying are the deployment machine's (below).
+        automatic = self.approval is ApprovalMode.AUTOMATIC
+        own_batch, own_endpoint = (batch, endpoint) if automatic else (None, None)
+        awaits_approval = not automatic and (endpoint is not None or batch is not None)
+        accepted_status = ApprovalStatus.APPROVED if automatic else ApprovalStatus.PENDING_MANUAL_APPROVAL
         model_steps = deploy_steps(
             self,
-            batch=batch if self.approval is ApprovalMode.AUTOMATIC else None,
-            endpoint=endpoint if self.approval is ApprovalMode.AUTOMATIC else None,
+            batch=own_batch,
+            endpoint=own_endpoint,
             training=job,
             model_data_path="$.best.ModelArtifacts",
             image_path="$.best.TrainingImage",
             registry=model_registry,
             package_arn_path="$.registered.ModelPackageArn" if model_registry is not None else None,
-            topic=self.notification_topic,
             monitor=monitor,
         )
         accepted: list[sfn.IChainable] = []
         if model_registry is not None:
-            manual = self.approval is ApprovalMode.MANUAL
             accepted.append(
                 model_registry.register_task(
                     self,
                     "Register",
-                    approval=ApprovalStatus.PENDING_MANUAL_APPROVAL if manual else ApprovalStatus.APPROVED,
+                    approval=accepted_status,
                     metadata=metadata,
                 )
             )
@@ -297,11 +308,13 @@ class MlWorkflow(Construct):
                     model_registry.update_status_task(
                         self,
                         "RecordVerdict",
-                        status=ApprovalStatus.PENDING_MANUAL_APPROVAL if manual else ApprovalStatus.APPROVED,
+                        status=ApprovalStatus.APPROVED
+                        if automatic
+                        else ApprovalStatus.PENDING_MANUAL_APPROVAL,
                         description_path="$.gate.reason",
                     )
                 )
-            if manual and (endpoint is not None or batch is not None):
+            if awaits_approval:
                 succeeded = notify(
                     self,
                     "NotifyPendingApproval",
@@ -408,11 +421,13 @@ class MlWorkflow(Construct):
         else:
             assert training is not None
             training.grant_run(role)
-        automatic = self.approval is ApprovalMode.AUTOMATIC
         if model_registry is not None:
             model_registry.grant_register(role)
-            if self.comparison is not None or (endpoint is not None and automatic):
-                model_registry.grant_update_status(role)  # the gate's verdict; reject a rolled-back version
+            if self.comparison is not None:
+                model_registry.grant_update_status(role)  # the gate's verdict
+        grant_deploy_steps(
+            role, batch=own_batch, endpoint=own_endpoint, registry=model_registry, monitor=monitor
+        )
         if self.comparison is not None:
             # The LambdaInvoke task grants lambda:InvokeFunction on the function and its versions.
             acknowledge_wildcards(
@@ -421,14 +436,6 @@ class MlWorkflow(Construct):
                 "LambdaInvoke task grant): one function.",
                 resources=[f"{self.comparison.function.function_arn}:*"],
             )
-        if batch is not None and automatic:
-            batch.grant_run(role)
-            batch.grant_create_model(role)
-        if endpoint is not None and automatic:
-            endpoint.grant_deploy(role)
-            if monitor is not None:
-                monitor.grant_baseline(role)
-                monitor.grant_schedule(role)
         grant_etl = getattr(etl, "grant_start_run", None)
         if callable(grant_etl):
             grant_etl(role)
@@ -437,7 +444,7 @@ class MlWorkflow(Construct):
 
         # -- manual approval: approving a version in the registry deploys it -----------------
         self.deployment: ApprovedModelDeployment | None = None
-        if not automatic and (endpoint is not None or batch is not None):
+        if awaits_approval:
             assert model_registry is not None
             self.deployment = ApprovedModelDeployment(
                 self,

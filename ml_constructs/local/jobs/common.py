@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,27 @@ def once(install: Callable[[], None]) -> Callable[[], None]:
 
 class JobError(Exception):
     """A job failed for a reason its user should read (becomes ``FailureReason``)."""
+
+
+def failure_reason(
+    error: Exception,
+    log: Callable[[str], None] | None = None,
+    *,
+    action: str = "run the job",
+    client_suffix: str = "",
+) -> str:
+    """The ``FailureReason`` of a job (or endpoint) that raised ``error``: a :class:`JobError`'s
+    message, an AWS error's code and message (``client_suffix`` says whose request it was), or
+    else the emulator's own failure, its traceback written to ``log``."""
+    if isinstance(error, JobError):
+        return str(error)
+    response = getattr(error, "response", None)
+    details = response.get("Error", {}) if isinstance(response, dict) else {}
+    if details.get("Code"):
+        return f"ClientError: {details['Code']}: {details.get('Message', '')}{client_suffix}"
+    if log is not None:
+        log(traceback.format_exc())
+    return f"InternalServerError: the emulator failed to {action}: {error!r}"
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

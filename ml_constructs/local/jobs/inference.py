@@ -23,7 +23,7 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
-from .common import JobError
+from .common import JobError, failure_reason
 
 _lock = threading.Lock()
 # (account, region, endpoint) -> {variant name: (booster, weight)}
@@ -149,12 +149,7 @@ def load_variants(backend: Any, config: Any) -> dict[str, tuple[Any, float]]:
 
 def load_failure(error: Exception) -> str:
     """The ``FailureReason`` of a model that could not load."""
-    if isinstance(error, JobError):
-        return str(error)
-    if hasattr(error, "response"):
-        err = error.response.get("Error", {})  # type: ignore[attr-defined]
-        return f"ClientError: {err.get('Code')}: {err.get('Message', '')} (loading the model data)"
-    return f"InternalServerError: the emulator failed to load the model: {error!r}"
+    return failure_reason(error, action="load the model", client_suffix=" (loading the model data)")
 
 
 def put_in_service(

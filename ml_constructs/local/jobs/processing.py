@@ -22,11 +22,10 @@ import json
 import math
 import tempfile
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
-from .common import JobError, JobLog, download_prefix, join_uri, put_bytes, s3_client
+from .common import JobError, JobLog, download_prefix, failure_reason, join_uri, put_bytes, s3_client
 
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 _DEFINITION = "MonitoringJobDefinitionName"
@@ -193,14 +192,7 @@ def run(backend: Any, job: Any) -> None:
         job.processing_job_status = "Completed"
         job.exit_message = "Completed: Job completed successfully with no violations."
     except Exception as error:  # noqa: BLE001 - the job fails with the reason
-        response = getattr(error, "response", None)
-        if isinstance(error, JobError):
-            reason = str(error)
-        elif response:
-            reason = f"ClientError: {response['Error'].get('Code')}: {response['Error'].get('Message', '')}"
-        else:
-            log(traceback.format_exc())
-            reason = f"InternalServerError: the emulator failed to run the job: {error!r}"
+        reason = failure_reason(error, log)
         log(reason)
         job.failure_reason = reason
         job.processing_job_status = "Failed"

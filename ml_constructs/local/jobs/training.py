@@ -22,14 +22,22 @@ import gzip
 import json
 import tempfile
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 from moto.core.utils import utcnow
 
 from . import xgboost_container as xgb_container
-from .common import JobError, JobLog, download_prefix, join_uri, put_bytes, s3_client, split_s3_uri
+from .common import (
+    JobError,
+    JobLog,
+    download_prefix,
+    failure_reason,
+    join_uri,
+    put_bytes,
+    s3_client,
+    split_s3_uri,
+)
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 STATUS_MESSAGES = {
@@ -178,13 +186,8 @@ def run(job: Any, account_id: str, region: str, *, nthread: int | None = None) -
     except JobError as error:
         _fail(job, str(error), log)
     except Exception as error:  # noqa: BLE001 - an unexpected error still ends the job
-        code = getattr(error, "response", {}).get("Error", {}).get("Code")
-        if code:  # botocore ClientError: S3 refused the job role
-            message = getattr(error, "response", {}).get("Error", {}).get("Message", "")
-            _fail(job, f"ClientError: {code}: {message} (as role {job.role_arn})", log)
-        else:
-            log(traceback.format_exc())
-            _fail(job, f"InternalServerError: the emulator failed to run the job: {error!r}", log)
+        # An AWS error here is S3 refusing the job role.
+        _fail(job, failure_reason(error, log, client_suffix=f" (as role {job.role_arn})"), log)
 
 
 def _end_stopped(job: Any, reason: str, log: JobLog) -> None:

@@ -19,14 +19,22 @@ from __future__ import annotations
 import gzip
 import tempfile
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 from moto.core.utils import utcnow
 
 from . import xgboost_container as xgb_container
-from .common import JobError, JobLog, download_prefix, join_uri, put_bytes, s3_client, split_s3_uri
+from .common import (
+    JobError,
+    JobLog,
+    download_prefix,
+    failure_reason,
+    join_uri,
+    put_bytes,
+    s3_client,
+    split_s3_uri,
+)
 
 LOG_GROUP = "/aws/sagemaker/TransformJobs"
 
@@ -99,18 +107,7 @@ def run(backend: Any, job: Any) -> None:
         _run(backend, job, log)
         job.transform_job_status = "Stopped" if getattr(job, "ml_stop_requested", False) else "Completed"
     except Exception as error:  # noqa: BLE001 - the job fails with the reason
-        code = (
-            getattr(error, "response", {}).get("Error", {}).get("Code")
-            if hasattr(error, "response")
-            else None
-        )
-        if isinstance(error, JobError):
-            reason = str(error)
-        elif code:
-            reason = f"ClientError: {code}: {error.response['Error'].get('Message', '')}"  # type: ignore[attr-defined]
-        else:
-            log(traceback.format_exc())
-            reason = f"InternalServerError: the emulator failed to run the job: {error!r}"
+        reason = failure_reason(error, log)
         log(reason)
         job.failure_reason = reason
         job.transform_job_status = "Failed"

@@ -142,6 +142,33 @@ def _endpoint_name(aws: LocalAws) -> str:
     return name
 
 
+def _approved_copy(aws: LocalAws, app: ReferenceApp, arn: str) -> str:
+    """A new version of the group with ``arn``'s model, registered Approved (by hand)."""
+    sagemaker = aws.client("sagemaker")
+    current = sagemaker.describe_model_package(ModelPackageName=arn)
+    return sagemaker.create_model_package(
+        ModelPackageGroupName=app.model_group,
+        InferenceSpecification=current["InferenceSpecification"],
+        ModelApprovalStatus="Approved",
+    )["ModelPackageArn"]
+
+
+def _assert_stale_approval_skipped(aws: LocalAws, app: ReferenceApp, arn: str) -> None:
+    """An approval event of ``arn`` reaching the deployment machine now deploys nothing."""
+    assert app.deployment is not None
+    name = _endpoint_name(aws)
+    sagemaker = aws.client("sagemaker")
+    before = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+    known = _known(aws, app)
+    stale = {"detail": {"ModelPackageArn": arn, "ModelApprovalStatus": "Approved"}}
+    aws.client("stepfunctions").start_execution(stateMachineArn=app.deployment, input=json.dumps(stale))
+    run = _deployment_run(aws, app, known)
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    entered = _entered(_history(aws, run["executionArn"]))
+    assert "NotifySkipped" in entered and "Rollout" not in entered
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == before
+
+
 def test_an_alarm_during_the_rollout_rolls_back_and_rejects_the_version(
     aws: LocalAws, app: ReferenceApp, pending: PipelineResult
 ) -> None:
@@ -158,13 +185,8 @@ def test_an_alarm_during_the_rollout_rolls_back_and_rejects_the_version(
         if a.get("MetricName") == "Invocation5XXErrors"
         and {"Name": "EndpointName", "Value": name} in a.get("Dimensions", [])
     ]
-    current = sagemaker.describe_model_package(ModelPackageName=pending.model_package[0])
     known = _known(aws, app)
-    arn = sagemaker.create_model_package(
-        ModelPackageGroupName=app.model_group,
-        InferenceSpecification=current["InferenceSpecification"],
-        ModelApprovalStatus="Approved",
-    )["ModelPackageArn"]
+    arn = _approved_copy(aws, app, pending.model_package[0])
     try:
         deadline = time.monotonic() + 240
         while sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] != "Updating":
@@ -194,24 +216,12 @@ def test_a_version_no_longer_approved_is_not_deployed(
     aws: LocalAws, app: ReferenceApp, pending: PipelineResult
 ) -> None:
     """An approval event whose version was rejected again before the machine read it."""
-    assert pending.model_package is not None and app.deployment is not None
+    assert pending.model_package is not None
     arn = pending.model_package[0]
-    sagemaker = aws.client("sagemaker")
-    name = _endpoint_name(aws)
-    before = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
-    known = _known(aws, app)
-    sfn = aws.client("stepfunctions")
-    sagemaker.update_model_package(
+    aws.client("sagemaker").update_model_package(
         ModelPackageArn=arn, ModelApprovalStatus="Rejected", ApprovalDescription="no"
     )
-    stale = {"detail": {"ModelPackageArn": arn, "ModelApprovalStatus": "Approved"}}
-    sfn.start_execution(stateMachineArn=app.deployment, input=json.dumps(stale))
-    run = _deployment_run(aws, app, known)
-    assert run["status"] == "SUCCEEDED", run.get("cause")
-    entered = _entered(_history(aws, run["executionArn"]))
-    assert "NotifySkipped" in entered and "Rollout" not in entered
-    after = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
-    assert after == before
+    _assert_stale_approval_skipped(aws, app, arn)
 
 
 def test_a_superseded_version_is_not_deployed(
@@ -220,29 +230,15 @@ def test_a_superseded_version_is_not_deployed(
     """A newer version is approved (and deployed); an approval event of an older approved
     version arriving after it deploys nothing: only the newest approved version is deployed."""
     assert pending.model_package is not None and app.deployment is not None
-    sagemaker, sfn = aws.client("sagemaker"), aws.client("stepfunctions")
+    sagemaker = aws.client("sagemaker")
     older = pending.model_package[0]
     known = _known(aws, app)
     sagemaker.update_model_package(ModelPackageArn=older, ModelApprovalStatus="Approved")
     run = _deployment_run(aws, app, known)  # the re-approval deploys it: the newest approved
     assert run["status"] == "SUCCEEDED", run.get("cause")
-    current = sagemaker.describe_model_package(ModelPackageName=older)
     known = _known(aws, app)
-    newer = sagemaker.create_model_package(
-        ModelPackageGroupName=app.model_group,
-        InferenceSpecification=current["InferenceSpecification"],
-        ModelApprovalStatus="Approved",
-    )["ModelPackageArn"]
+    newer = _approved_copy(aws, app, older)
     run = _deployment_run(aws, app, known)
     assert run["status"] == "SUCCEEDED", run.get("cause")
     assert json.loads(run["input"])["detail"]["ModelPackageArn"] == newer
-    name = _endpoint_name(aws)
-    deployed = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
-    known = _known(aws, app)
-    stale = {"detail": {"ModelPackageArn": older, "ModelApprovalStatus": "Approved"}}
-    sfn.start_execution(stateMachineArn=app.deployment, input=json.dumps(stale))
-    run = _deployment_run(aws, app, known)
-    assert run["status"] == "SUCCEEDED", run.get("cause")
-    entered = _entered(_history(aws, run["executionArn"]))
-    assert "NotifySkipped" in entered and "Rollout" not in entered
-    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == deployed
+    _assert_stale_approval_skipped(aws, app, older)

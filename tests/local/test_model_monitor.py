@@ -35,6 +35,19 @@ def _template() -> tuple[dict, ModelMonitor]:
     return template, monitor
 
 
+# What CreateDataQualityJobDefinition takes of a described job definition (besides its name).
+DEFINITION_MEMBERS = (
+    "DataQualityBaselineConfig",
+    "DataQualityAppSpecification",
+    "DataQualityJobInput",
+    "DataQualityJobOutputConfig",
+    "JobResources",
+    "NetworkConfig",
+    "RoleArn",
+    "StoppingCondition",
+)
+
+
 def test_the_monitor_deploys_and_its_resources_are_described(aws: LocalAws, deploy) -> None:
     template, monitor = _template()
     resources = {k: v for k, v in template["Resources"].items() if v["Type"] != "AWS::CDK::Metadata"}
@@ -103,6 +116,30 @@ def test_the_monitor_deploys_and_its_resources_are_described(aws: LocalAws, depl
     found = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=monitor.schedule_name)
     assert found["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == monitor.job_definition_name
     assert found["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
+
+    # A schedule left on another job definition (e.g. the one a stack update replaced) is
+    # pointed back at this one: the machine's Update branch.
+    current = sagemaker.describe_data_quality_job_definition(JobDefinitionName=monitor.job_definition_name)
+    other = f"{monitor.job_definition_name[:55]}-older"
+    sagemaker.create_data_quality_job_definition(
+        JobDefinitionName=other,
+        **{k: current[k] for k in DEFINITION_MEMBERS if k in current},
+    )
+    config = dict(found["MonitoringScheduleConfig"], MonitoringJobDefinitionName=other)
+    sagemaker.update_monitoring_schedule(
+        MonitoringScheduleName=monitor.schedule_name, MonitoringScheduleConfig=config
+    )
+    execution = states.start_execution(stateMachineArn=machine_arn, input="{}")["executionArn"]
+    result = wait_for(
+        lambda: states.describe_execution(executionArn=execution), "status", {"SUCCEEDED", "FAILED"}
+    )
+    assert result["status"] == "SUCCEEDED", result
+    history = states.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+    assert "Schedule Update" in [
+        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+    ]
+    found = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=monitor.schedule_name)
+    assert found["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == monitor.job_definition_name
     sagemaker.delete_monitoring_schedule(MonitoringScheduleName=monitor.schedule_name)
     deployed.delete()
     assert monitor.job_definition_name not in [
